@@ -1,0 +1,140 @@
+"""The `taskloom` command: serve, migrate, schema, api-key. The only place the API side loads Settings.
+
+Works from any folder: migrations are found beside the installed code; only `./taskloom.db`,
+`./artifacts` and `.env` depend on the folder it runs in.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import Annotated, TypeVar
+
+import typer
+from tortoise import Tortoise, connections
+
+from domain.db import migrate, tortoise_config
+from domain.errors import TaskloomError
+from domain.settings import Settings, SettingsError, load_settings
+
+__all__ = ["app", "main"]
+
+T = TypeVar("T")
+
+app = typer.Typer(help="Taskloom: tasks, workers and a GraphQL API.", no_args_is_help=True, add_completion=False)
+keys = typer.Typer(help="Create, list and revoke API keys.", no_args_is_help=True)
+app.add_typer(keys, name="api-key")
+
+
+def _settings() -> Settings:
+    try:
+        return load_settings()
+    except SettingsError as exc:
+        typer.echo(f"taskloom: {exc}", err=True)
+        raise typer.Exit(2) from None
+
+
+def _with_database(settings: Settings, work: Callable[[], Awaitable[T]]) -> T:
+    """Run `work` with Tortoise open on the configured database (SQLite is migrated first)."""
+
+    async def run() -> T:
+        if settings.is_sqlite:
+            await migrate(settings.database_url)
+        await Tortoise.init(config=tortoise_config(settings.database_url), _enable_global_fallback=True)
+        try:
+            return await work()
+        finally:
+            await connections.close_all()
+
+    try:
+        return asyncio.run(run())
+    except TaskloomError as exc:
+        typer.echo(f"taskloom: {exc.message}", err=True)
+        raise typer.Exit(1) from None
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="bind address (TASKLOOM_HOST)")] = None,
+    port: Annotated[int | None, typer.Option(help="bind port (TASKLOOM_PORT)")] = None,
+) -> None:
+    """Run the API (GraphiQL at /graphql); the embedded SQLite database is migrated on start."""
+    import uvicorn
+
+    from api.app import create_app
+    from api.logs import configure_logging
+
+    settings = _settings()
+    configure_logging(settings.log_level, settings.log_format)
+    uvicorn.run(create_app(settings), host=host or settings.host, port=port if port is not None else settings.port,
+                log_config=None)
+
+
+@app.command(name="migrate")
+def migrate_command() -> None:
+    """Upgrade the configured database (TASKLOOM_DATABASE_URL) to the newest migration."""
+    settings = _settings()
+    applied = asyncio.run(migrate(settings.database_url))
+    typer.echo("applied: " + ", ".join(applied) if applied else "already up to date")
+
+
+@app.command()
+def schema() -> None:
+    """Print the GraphQL schema (SDL)."""
+    from api.graphql.schema import build_schema
+
+    typer.echo(build_schema().as_str())
+
+
+@keys.command("create")
+def key_create(
+    workspace: Annotated[str, typer.Option(help="workspace name; created if missing")],
+    scopes: Annotated[str, typer.Option(help="comma-separated: tasks:read,tasks:write,tasks:review,admin")],
+    name: Annotated[str | None, typer.Option(help="key name; generated when left out")] = None,
+) -> None:
+    """Create a key; the key is printed alone on the last line (it is not stored and not shown again)."""
+    from domain.services.api_keys import create_api_key, ensure_workspace
+
+    async def work() -> tuple[str, str, str]:
+        ws = await ensure_workspace(workspace)
+        row, key = await create_api_key(str(ws.id), name, scopes.split(","))
+        return row.name, ",".join(row.scopes), key
+
+    key_name, key_scopes, key = _with_database(_settings(), work)
+    typer.echo(f"created key {key_name!r} in workspace {workspace!r} with scopes {key_scopes}")
+    typer.echo(key)
+
+
+@keys.command("list")
+def key_list(workspace: Annotated[str, typer.Option(help="workspace name")]) -> None:
+    """List a workspace's keys (prefixes only)."""
+    from domain.models import ApiKey
+
+    async def work() -> list[ApiKey]:
+        return await ApiKey.filter(workspace__name=workspace).order_by("created_at")
+
+    for row in _with_database(_settings(), work):
+        state = f"revoked {row.revoked_at.isoformat()}" if row.revoked_at else "active"
+        typer.echo(f"{row.id}  {row.prefix}…  {row.name}  {','.join(row.scopes)}  {state}")
+
+
+@keys.command("revoke")
+def key_revoke(
+    workspace: Annotated[str, typer.Option(help="workspace name")],
+    key_id: Annotated[str, typer.Argument(help="the key's id (see `api-key list`)")],
+) -> None:
+    """Revoke a key: it stops working at once."""
+    from domain.models import Workspace
+    from domain.services.api_keys import revoke_api_key
+
+    async def work() -> str:
+        ws = await Workspace.get_or_none(name=workspace)
+        if ws is None:
+            raise TaskloomError(f"no workspace named {workspace!r}")
+        return (await revoke_api_key(str(ws.id), key_id)).name
+
+    typer.echo(f"revoked key {_with_database(_settings(), work)!r}")
+
+
+def main() -> None:
+    app()

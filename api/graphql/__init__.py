@@ -1,0 +1,1 @@
+"""The GraphQL face of Taskloom (Strawberry): types, queries, mutations and their plumbing."""

@@ -1,0 +1,51 @@
+"""The one mapping from Taskloom's error tree to GraphQL: `userErrors` codes and GraphQL error codes."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import strawberry
+from graphql import GraphQLError
+
+from api.graphql.enums import UserErrorCode
+from domain.errors import Conflict, Forbidden, InvalidTransition, NotFound, TaskloomError, ValidationFailed
+
+__all__ = ["UserError", "bad_user_input", "should_mask_error", "user_errors"]
+
+_CODES: list[tuple[type[TaskloomError], UserErrorCode]] = [
+    (ValidationFailed, UserErrorCode.VALIDATION),
+    (NotFound, UserErrorCode.NOT_FOUND),
+    (InvalidTransition, UserErrorCode.INVALID_STATE),
+    (Forbidden, UserErrorCode.FORBIDDEN),
+    (Conflict, UserErrorCode.CONFLICT),
+]
+
+
+@strawberry.type
+class UserError:
+    field: list[str] | None
+    message: str
+    code: UserErrorCode
+
+
+def user_errors(exc: TaskloomError, prefix: Sequence[str] = ()) -> list[UserError]:
+    """`exc` as userErrors; `prefix` goes before every field path (e.g. `["input"]`)."""
+    code = next(c for kind, c in _CODES if isinstance(exc, kind))
+    if isinstance(exc, ValidationFailed):
+        return [UserError(field=[*prefix, *e.path], message=e.message, code=code) for e in exc.errors]
+    field = [*prefix, *exc.field] if exc.field else None
+    if isinstance(exc, NotFound) and exc.field:
+        field = list(exc.field)  # ids are top-level arguments, never inside the input
+    return [UserError(field=field, message=exc.message, code=code)]
+
+
+def bad_user_input(message: str) -> GraphQLError:
+    return GraphQLError(message, extensions={"code": "BAD_USER_INPUT"})
+
+
+def should_mask_error(error: GraphQLError) -> bool:
+    """Mask only unexpected exceptions; GraphQL's own and our coded errors pass through."""
+    original = error.original_error
+    if original is None or isinstance(original, GraphQLError):
+        return False
+    return not (error.extensions or {}).get("code")

@@ -1,0 +1,30 @@
+"""The schema: Query and Mutation roots, the DateTime scalar, and the query limits of the settings."""
+
+from __future__ import annotations
+
+import strawberry
+from strawberry.extensions import MaskErrors, MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter
+
+from api.graphql.errors import should_mask_error
+from api.graphql.mutations import Mutation
+from api.graphql.queries import Query
+from api.graphql.scalars import SCALAR_OVERRIDES
+from domain.settings import Settings
+
+__all__ = ["build_schema"]
+
+
+def build_schema(settings: Settings | None = None) -> strawberry.Schema:
+    """The Taskloom schema; `settings` sets the depth, alias and token limits (defaults when None)."""
+    settings = settings or Settings(_env_file=None)  # type: ignore[call-arg]
+    return strawberry.Schema(
+        query=Query,
+        mutation=Mutation,
+        scalar_overrides=SCALAR_OVERRIDES,
+        extensions=[
+            lambda: QueryDepthLimiter(max_depth=settings.query_max_depth),
+            lambda: MaxAliasesLimiter(max_alias_count=settings.query_max_aliases),
+            lambda: MaxTokensLimiter(max_token_count=settings.query_max_tokens),
+            lambda: MaskErrors(should_mask_error=should_mask_error),
+        ],
+    )

@@ -1,0 +1,39 @@
+"""What happens after a write commits: events go to the bus, newly QUEUED tasks go to the workers."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from domain.dispatch import Dispatcher, DispatchRequest, RecordingDispatcher
+from domain.events import EventBus, InMemoryBus
+from domain.models import Task, TaskEvent
+from domain.state_machine import TaskStatus
+
+__all__ = ["Effects"]
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class Effects:
+    """The collaborators a write needs once it has committed."""
+
+    dispatcher: Dispatcher = field(default_factory=RecordingDispatcher)
+    bus: EventBus = field(default_factory=InMemoryBus)
+
+    async def after_commit(self, events: Iterable[TaskEvent], tasks: Iterable[Task]) -> None:
+        """Publish `events`, then dispatch those of `tasks` that are QUEUED.
+
+        A failed dispatch is logged, not raised: the task is committed and the scheduler sends it again.
+        """
+        for event in events:
+            await self.bus.publish(event)
+        requests = [DispatchRequest(str(t.id), t.priority) for t in tasks if t.status == TaskStatus.QUEUED]
+        if not requests:
+            return
+        try:
+            await self.dispatcher.dispatch(requests)
+        except Exception:
+            logger.exception("dispatch of %d task(s) failed; the scheduler will send them again", len(requests))
