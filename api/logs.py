@@ -8,6 +8,11 @@ from datetime import UTC, datetime
 
 __all__ = ["configure_logging"]
 
+#: Libraries that log values which may hold secrets (SQL parameters, request URLs), and the lowest level
+#: they may log at whatever TASKLOOM_LOG_LEVEL says.
+_QUIET_LOGGERS = {"tortoise": logging.INFO, "aiosqlite": logging.INFO, "asyncpg": logging.INFO,
+                  "httpx": logging.WARNING, "httpcore": logging.INFO}
+
 
 class JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
@@ -34,3 +39,5 @@ def configure_logging(level: str, fmt: str) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
+    for name, floor in _QUIET_LOGGERS.items():
+        logging.getLogger(name).setLevel(max(logging.getLevelName(level), floor))

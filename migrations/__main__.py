@@ -10,7 +10,9 @@ from a live database): it uses a scratch database on `TASKLOOM_TEST_DATABASE_URL
 from __future__ import annotations
 
 import asyncio
+import os
 import shutil
+import subprocess
 import sys
 import tempfile
 import uuid
@@ -46,51 +48,62 @@ async def _drop_postgres(server_url: str, name: str) -> None:
 
 
 async def _make(engine: str, name: str, location: Path, scratch: Path) -> str | None:
-    if engine == "sqlite":
-        url = f"sqlite://{scratch / 'scratch.db'}"
-    else:
-        import os
-
-        server = os.environ.get("TASKLOOM_TEST_DATABASE_URL", _DEFAULT_PG)
-        url, dbname = await _scratch_postgres(server)
-    try:
+    """Write the next migration of `engine` into `location`; returns its name, or None when nothing changed."""
+    if (location / "models").exists():  # later migrations are diffed offline against the last one
+        url = f"sqlite://{scratch / 'offline.db'}" if engine == "sqlite" else _DEFAULT_PG
         command = Command(tortoise_config(url), app="models", location=str(location))
-        if not (location / "models").exists():
-            async with command:
-                await command.init_db(safe=True)
-            return "init"
         await command.init(offline=True)
         try:
             return await command.migrate(name, offline=True)
         finally:
             await command.aclose()
+    if engine == "sqlite":  # the first migration is read from a live, empty database
+        url, dbname, server = f"sqlite://{scratch / 'scratch.db'}", "", ""
+    else:
+        server = os.environ.get("TASKLOOM_TEST_DATABASE_URL", _DEFAULT_PG)
+        url, dbname = await _scratch_postgres(server)
+    try:
+        async with Command(tortoise_config(url), app="models", location=str(location)) as command:
+            await command.init_db(safe=True)
+        return "init"
     finally:
-        if engine == "postgres":
+        if dbname:
             await _drop_postgres(server, dbname)
 
 
+def _run_one(action: str, engine: str, name: str) -> int:
+    """One engine per process: Tortoise cannot switch SQL dialects once initialised."""
+    with tempfile.TemporaryDirectory() as tmp:
+        location = MIGRATIONS_ROOT / engine
+        if action == "check":
+            location = Path(tmp) / engine
+            shutil.copytree(MIGRATIONS_ROOT / engine, location)
+        made = asyncio.run(_make(engine, name, location, Path(tmp)))
+    if action == "make":
+        print(f"{engine}: {made or 'no changes'}")
+        return 0
+    if made:
+        print(f"{engine}: the models changed since the last migration")
+    return 1 if made else 0
+
+
 def main(argv: list[str]) -> int:
+    if argv[:1] == ["_one"]:
+        return _run_one(*argv[1:4])
     if len(argv) < 1 or argv[0] not in {"make", "check"}:
         print(__doc__)
         return 2
-    with tempfile.TemporaryDirectory() as tmp:
-        if argv[0] == "make":
-            name = argv[1] if len(argv) > 1 else "update"
-            for engine in ("sqlite", "postgres"):
-                made = asyncio.run(_make(engine, name, MIGRATIONS_ROOT / engine, Path(tmp)))
-                print(f"{engine}: {made or 'no changes'}")
-            return 0
-        drift = []
-        for engine in ("sqlite", "postgres"):
-            copy = Path(tmp) / engine
-            shutil.copytree(MIGRATIONS_ROOT / engine, copy)
-            made = asyncio.run(_make(engine, "drift", copy, Path(tmp)))
-            if made:
-                drift.append(f"{engine}: the models changed since the last migration ({made})")
-        for line in drift:
-            print(line)
-        print("migrations: " + ("models drifted; run `python -m migrations make NAME`" if drift else "up to date"))
-        return 1 if drift else 0
+    name = argv[1] if len(argv) > 1 else ("update" if argv[0] == "make" else "drift")
+    codes = [
+        subprocess.call([sys.executable, "-m", "migrations", "_one", argv[0], engine, name])
+        for engine in ("sqlite", "postgres")
+    ]
+    if argv[0] == "check":
+        drifted = any(codes)
+        print("migrations: " + ("models drifted; run `python -m migrations make NAME`" if drifted
+                                else "up to date"))
+        return 1 if drifted else 0
+    return max(codes)
 
 
 if __name__ == "__main__":

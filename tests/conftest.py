@@ -126,6 +126,8 @@ async def app_server(database_url: str, tmp_path_factory: pytest.TempPathFactory
         database_url=database_url,
         artifacts_dir=tmp_path_factory.mktemp("artifacts"),
         egress_allowlist="127.0.0.1,localhost",
+        ghl_api_key="test-ghl-token",
+        llm_base_url="http://127.0.0.1:9/v1",
         _env_file=None,
     )
     app = create_app(settings, own_database=False)

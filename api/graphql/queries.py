@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
 import strawberry
 
@@ -26,7 +27,7 @@ from domain import enums as d
 from domain.errors import NotFound, ValidationFailed
 from domain.services import queries as q
 from domain.services.api_keys import list_api_keys
-from domain.services.reports import build_report
+
 from domain.services.tasks import get_task
 from domain.services.webhooks import list_webhooks
 
@@ -61,8 +62,8 @@ class Query:
                 info.context.workspace_id, filter.to_domain() if filter else q.TaskFilter(),
                 first=first, after=key, order=order,
             )
-        except (ValueError, TypeError):
-            raise bad_user_input("invalid cursor for this ordering") from None
+        except q.InvalidCursor as exc:
+            raise bad_user_input(str(exc)) from None
         end = encode_cursor(f"tasks:{order.value}", page.keys[-1]) if page.keys else None
         return TaskConnection(nodes=[Task.of(t) for t in page.rows],
                               page_info=PageInfo(has_next_page=page.has_next, end_cursor=end),
@@ -86,8 +87,8 @@ class Query:
         statuses = [d.MessageStatus(s) for s in status] if status else None
         try:
             page = await q.list_messages(info.context.workspace_id, statuses, first=first, after=key)
-        except (ValueError, TypeError, IndexError):
-            raise bad_user_input("invalid cursor") from None
+        except q.InvalidCursor as exc:
+            raise bad_user_input(str(exc)) from None
         end = encode_cursor("messages", page.keys[-1]) if page.keys else None
         return OutboundMessageConnection(nodes=[OutboundMessage.of(m) for m in page.rows],
                                          page_info=PageInfo(has_next_page=page.has_next, end_cursor=end),
@@ -98,9 +99,11 @@ class Query:
         self,
         info: Info,
         type: ReportType,
-        from_: datetime | None = strawberry.argument(name="from", default=None),
+        from_: Annotated[datetime | None, strawberry.argument(name="from")] = None,
         to: datetime | None = None,
     ) -> Report:
+        from domain.services.reports import build_report  # TEMP until the module lands
+
         try:
             built = await build_report(info.context.workspace_id, d.ReportType(type), date_from=from_, date_to=to)
         except ValidationFailed as exc:

@@ -13,7 +13,7 @@ from datetime import datetime
 from enum import Enum
 from typing import Any
 
-from tortoise.expressions import Q
+from tortoise.expressions import Q, Subquery
 from tortoise.functions import Max
 from tortoise.queryset import QuerySet
 
@@ -21,7 +21,11 @@ from domain.enums import MessageStatus, TaskPriority, TaskType
 from domain.models import OutboundMessage, Task, TaskEvent, TaskExecution, TaskLabel
 from domain.state_machine import TaskStatus
 
-__all__ = ["Page", "TaskFilter", "TaskOrder", "get_execution", "latest_event_id", "list_messages", "list_tasks"]
+__all__ = ["InvalidCursor", "Page", "TaskFilter", "TaskOrder", "get_execution", "latest_event_id", "list_messages", "list_tasks"]
+
+
+class InvalidCursor(ValueError):
+    """A pagination key that was not made by this query (another ordering, or tampered with)."""
 
 
 class TaskOrder(str, Enum):
@@ -77,7 +81,7 @@ def _filtered(workspace_id: str, f: TaskFilter) -> QuerySet[Task]:
     if f.created_before is not None:
         qs = qs.filter(created_at__lt=f.created_before)
     for label in dict.fromkeys(f.labels or ()):
-        qs = qs.filter(id__in=TaskLabel.filter(label=label).values("task_id"))
+        qs = qs.filter(id__in=Subquery(TaskLabel.filter(label=label).values("task_id")))
     return qs
 
 
@@ -93,13 +97,16 @@ def _after(order: TaskOrder, key: Sequence[Any]) -> Q:
     """Rows strictly after `key` in `order`: (a, b, id) > (ka, kb, kid) spelled out for any database."""
     spec = [*_ORDER_KEYS[order], ("id", _ORDER_KEYS[order][-1][1])]
     values: list[Any] = []
-    for (name, _), raw in zip(spec, key, strict=True):
-        if name in ("created_at", "updated_at"):
-            values.append(datetime.fromisoformat(raw))
-        elif name == "id":
-            values.append(uuid.UUID(raw))
-        else:
-            values.append(int(raw))
+    try:
+        for (name, _), raw in zip(spec, key, strict=True):
+            if name in ("created_at", "updated_at"):
+                values.append(datetime.fromisoformat(raw))
+            elif name == "id":
+                values.append(uuid.UUID(raw))
+            else:
+                values.append(int(raw))
+    except (TypeError, ValueError):
+        raise InvalidCursor("this cursor does not belong to this ordering") from None
     clauses = []
     for i, (name, desc) in enumerate(spec):
         equal = {spec[j][0]: values[j] for j in range(i)}
@@ -117,13 +124,13 @@ async def list_tasks(
     """One page of the workspace's tasks matching `f`, after the keyset `after`.
 
     Raises:
-        ValueError: `after` does not fit `order` (a cursor from another ordering).
+        InvalidCursor: `after` does not fit `order`.
     """
     base = _filtered(workspace_id, f)
     qs = base
     if after is not None:
-        if len(after) != len(_ORDER_KEYS[order]) + 1:
-            raise ValueError("this cursor belongs to another ordering")
+        if not isinstance(after, list) or len(after) != len(_ORDER_KEYS[order]) + 1:
+            raise InvalidCursor("this cursor belongs to another ordering")
         qs = qs.filter(_after(order, after))
     spec = _ORDER_KEYS[order]
     ordering = [("-" if desc else "") + name for name, desc in spec] + [("-" if spec[-1][1] else "") + "id"]
@@ -142,7 +149,10 @@ async def list_messages(
         base = base.filter(status__in=list(statuses))
     qs = base
     if after is not None:
-        at, ident = datetime.fromisoformat(after[0]), uuid.UUID(after[1])
+        try:
+            at, ident = datetime.fromisoformat(after[0]), uuid.UUID(after[1])
+        except (TypeError, ValueError, IndexError, KeyError):
+            raise InvalidCursor("invalid cursor") from None
         qs = qs.filter(Q(created_at__lt=at) | Q(created_at=at, id__lt=ident))
     rows = await qs.order_by("-created_at", "-id").limit(first + 1)
     page = rows[:first]

@@ -7,10 +7,11 @@ Every status change goes through `transitions.transition`; creation writes the f
 from __future__ import annotations
 
 import dataclasses
+import logging
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from tortoise.exceptions import IntegrityError
@@ -40,6 +41,8 @@ __all__ = [
     "reject_task",
     "update_task",
 ]
+
+logger = logging.getLogger(__name__)
 
 #: Most tasks createTasks accepts in one call.
 MAX_BULK = 1000
@@ -185,12 +188,15 @@ async def create_tasks(
                 problems.append(FieldError((*where, "idempotencyKey"), f"idempotencyKey {key!r} is given twice"))
             seen_keys[key] = i
     if problems:
+        logger.info("createTask refused in workspace %r: %s", workspace_id,
+                    ", ".join(".".join(p.path) for p in problems))
         raise ValidationFailed(problems)
 
     existing = await _by_idempotency_key(workspace_id, list(seen_keys))
+    # One microsecond apart, so that a batch lists in the order it was given (ids are random).
     fresh = [
-        _new_task(workspace_id, d, c, now)
-        for d, c in zip(drafts, configs, strict=True)
+        _new_task(workspace_id, d, c, now + timedelta(microseconds=i))
+        for i, (d, c) in enumerate(zip(drafts, configs, strict=True))
         if d.idempotency_key not in existing
     ]
     events: list[TaskEvent] = []
@@ -205,6 +211,9 @@ async def create_tasks(
             return await create_tasks(workspace_id, drafts, actor=actor, effects=effects,
                                       capabilities=capabilities, prefix=prefix)
         await effects.after_commit(events, fresh)
+        for task in fresh:
+            logger.info("task %r created as %s (%s) by %s", str(task.id), task.status.value,
+                        task.task_type.value, actor)
     made = iter(fresh)
     return [existing[d.idempotency_key] if d.idempotency_key in existing else next(made) for d in drafts]
 

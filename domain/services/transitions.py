@@ -8,6 +8,7 @@ the caller's transaction. Nothing else assigns `Task.status`.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
@@ -21,6 +22,8 @@ from domain.services.effects import Effects
 from domain.state_machine import RUN_ENDING_STATES, TaskStatus, can_transition
 
 __all__ = ["record_creation", "transition"]
+
+logger = logging.getLogger(__name__)
 
 #: Serialises event appends on PostgreSQL so event ids become visible in id order (ARCHITECTURE.md, 8).
 _EVENT_APPEND_LOCK_KEY = 0x7A5C_100F
@@ -115,5 +118,6 @@ async def transition(
         event = await _append_event(
             conn, task, from_status, actor=actor, reason=reason, execution_id=execution_id
         )
+    logger.info("task %r: %s -> %s by %s", str(task.id), from_status.value, to.value, actor)
     await effects.after_commit([event], [task])
     return event
