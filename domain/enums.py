@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from enum import Enum, IntEnum
+from enum import IntEnum, StrEnum
 
 __all__ = [
     "ExecutionStatus",
@@ -16,7 +16,7 @@ __all__ = [
 ]
 
 
-class TaskType(str, Enum):
+class TaskType(StrEnum):
     BROWSER_AUTOMATION = "BROWSER_AUTOMATION"
     API_CALL = "API_CALL"
     GHL_ACTION = "GHL_ACTION"
@@ -35,12 +35,12 @@ class TaskPriority(IntEnum):
     URGENT = 3
 
 
-class ExecutionType(str, Enum):
+class ExecutionType(StrEnum):
     AUTOMATIC = "AUTOMATIC"  # a worker runs it when it is due
     MANUAL = "MANUAL"  # a person (or an explicit executeTask) starts it
 
 
-class ExecutionStatus(str, Enum):
+class ExecutionStatus(StrEnum):
     RUNNING = "RUNNING"
     SUCCESS = "SUCCESS"
     FAILED = "FAILED"
@@ -48,7 +48,7 @@ class ExecutionStatus(str, Enum):
     CANCELLED = "CANCELLED"
 
 
-class Trigger(str, Enum):
+class Trigger(StrEnum):
     """What started an execution."""
 
     CREATE = "CREATE"
@@ -59,7 +59,7 @@ class Trigger(str, Enum):
     RECOVERY = "RECOVERY"
 
 
-class MessageStatus(str, Enum):
+class MessageStatus(StrEnum):
     SCHEDULED = "SCHEDULED"
     QUEUED = "QUEUED"
     SENDING = "SENDING"
@@ -68,13 +68,13 @@ class MessageStatus(str, Enum):
     CANCELLED = "CANCELLED"
 
 
-class ReportType(str, Enum):
+class ReportType(StrEnum):
     TASK_SUMMARY = "TASK_SUMMARY"
     EXECUTION_STATS = "EXECUTION_STATS"
     WEBHOOK_ACTIVITY = "WEBHOOK_ACTIVITY"
 
 
-class Scope(str, Enum):
+class Scope(StrEnum):
     """What an API key may do; ADMIN implies every other scope."""
 
     TASKS_READ = "tasks:read"

@@ -20,8 +20,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 __all__ = [
-    "Conflict",
     "ConfigInvalid",
+    "Conflict",
     "ExecutorError",
     "FieldError",
     "Forbidden",

@@ -7,12 +7,12 @@ changes a task's status, and it refuses anything not listed here.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from enum import Enum
+from enum import StrEnum
 
 __all__ = ["ACTIVE_STATES", "INITIAL_STATES", "RUN_ENDING_STATES", "TRANSITIONS", "TaskStatus", "can_transition"]
 
 
-class TaskStatus(str, Enum):
+class TaskStatus(StrEnum):
     PENDING = "PENDING"  # waits for someone to execute it (MANUAL, or not assigned to a bot)
     AWAITING_REVIEW = "AWAITING_REVIEW"  # waits for approveTask / rejectTask
     SCHEDULED = "SCHEDULED"  # waits for scheduledFor (or is a cron schedule)

@@ -27,7 +27,7 @@ from domain import enums as d
 from domain.errors import NotFound, ValidationFailed
 from domain.services import queries as q
 from domain.services.api_keys import list_api_keys
-
+from domain.services.reports import build_report
 from domain.services.tasks import get_task
 from domain.services.webhooks import list_webhooks
 
@@ -102,8 +102,6 @@ class Query:
         from_: Annotated[datetime | None, strawberry.argument(name="from")] = None,
         to: datetime | None = None,
     ) -> Report:
-        from domain.services.reports import build_report  # TEMP until the module lands
-
         try:
             built = await build_report(info.context.workspace_id, d.ReportType(type), date_from=from_, date_to=to)
         except ValidationFailed as exc:

@@ -7,7 +7,7 @@ from typing import NewType
 
 import strawberry
 
-__all__ = ["DateTime", "SCALAR_OVERRIDES"]
+__all__ = ["SCALAR_OVERRIDES", "DateTime"]
 
 
 def _parse(value: object) -> datetime:

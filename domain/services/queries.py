@@ -10,7 +10,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from enum import Enum
+from enum import StrEnum
 from typing import Any
 
 from tortoise.expressions import Q, Subquery
@@ -21,14 +21,23 @@ from domain.enums import MessageStatus, TaskPriority, TaskType
 from domain.models import OutboundMessage, Task, TaskEvent, TaskExecution, TaskLabel
 from domain.state_machine import TaskStatus
 
-__all__ = ["InvalidCursor", "Page", "TaskFilter", "TaskOrder", "get_execution", "latest_event_id", "list_messages", "list_tasks"]
+__all__ = [
+    "InvalidCursor",
+    "Page",
+    "TaskFilter",
+    "TaskOrder",
+    "get_execution",
+    "latest_event_id",
+    "list_messages",
+    "list_tasks",
+]
 
 
 class InvalidCursor(ValueError):
     """A pagination key that was not made by this query (another ordering, or tampered with)."""
 
 
-class TaskOrder(str, Enum):
+class TaskOrder(StrEnum):
     CREATED_AT_DESC = "CREATED_AT_DESC"
     CREATED_AT_ASC = "CREATED_AT_ASC"
     PRIORITY_DESC = "PRIORITY_DESC"

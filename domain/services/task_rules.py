@@ -184,12 +184,12 @@ def _check_config_links(
     notify = config.get("notify") or {}
     if notify.get("webhookId") is not None and str(notify["webhookId"]) not in webhook_ids:
         bad(("executionConfig", "notify", "webhookId"), f"no webhook with id {notify['webhookId']!r}")
-    if draft.task_type in (TaskType.NOTIFICATION, TaskType.REMINDER):
-        if webhook_id is None and draft.source_webhook_id is None:
-            bad(
-                ("executionConfig", "webhookId"),
-                f"a {draft.task_type.value} needs executionConfig.webhookId or sourceWebhookId to send to",
-            )
+    sends = draft.task_type in (TaskType.NOTIFICATION, TaskType.REMINDER)
+    if sends and webhook_id is None and draft.source_webhook_id is None:
+        bad(
+            ("executionConfig", "webhookId"),
+            f"a {draft.task_type.value} needs executionConfig.webhookId or sourceWebhookId to send to",
+        )
     if draft.task_type == TaskType.REMINDER:
         if config.get("remindAt") is not None:
             draft.scheduled_for = datetime.fromisoformat(config["remindAt"])

@@ -265,11 +265,10 @@ async def update_task(
     if nulls:
         raise ValidationFailed([FieldError((_camel(n),), f"{_camel(n)} cannot be null") for n in nulls])
     draft = _draft_of(task)
-    if "execution_config" in given:
-        if isinstance(given["execution_config"], Mapping):
-            given["execution_config"] = merge_secrets(
-                draft.task_type, given["execution_config"], task.execution_config
-            )
+    if "execution_config" in given and isinstance(given["execution_config"], Mapping):
+        given["execution_config"] = merge_secrets(
+            draft.task_type, given["execution_config"], task.execution_config
+        )
     for name, value in given.items():
         setattr(draft, name, value)
     # An unchanged cron schedule or reminder keeps its due time instead of being recomputed from now.

@@ -171,3 +171,18 @@ async def test_latest_event_id_grows_with_each_change(admin: Caller) -> None:
     events = (await admin(TASK_BY_ID, {"id": task["id"]}))["task"]["events"]
     assert [e["toStatus"] for e in events] == ["PENDING", "QUEUED"]
     assert events[1]["actor"] == "key:acme-admin" and int(events[1]["id"]) > int(events[0]["id"])
+
+
+async def test_report_query_counts_in_the_workspace(admin: Caller, other_admin: Caller) -> None:
+    await admin(CREATE_TASKS, {"inputs": [task_input(), task_input(), task_input("REPORT_GENERATION",
+                                                                                 {"reportType": "task_summary"})]})
+    await other_admin(CREATE_TASK, {"input": task_input()})
+    doc = "{ report(type: TASK_SUMMARY) { type from to data summary } }"
+    report = (await admin(doc))["report"]
+    assert report["type"] == "TASK_SUMMARY"
+    assert report["data"]["total"] == 3
+    assert report["data"]["byType"]["API_CALL"] == 2 and report["data"]["byStatus"]["PENDING"] == 3
+    assert len(report["data"]["daily"]) in (7, 8) and report["summary"].strip()
+    body = (await admin.raw('{ report(type: TASK_SUMMARY, from: "2030-01-02T00:00:00+00:00", '
+                            'to: "2030-01-01T00:00:00+00:00") { type } }')).json()
+    assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
