@@ -57,7 +57,8 @@ def create_app(settings: Settings, *, own_database: bool = True, effects: Effect
         settings: the loaded settings.
         own_database: open (and, on SQLite, migrate) the database in the lifespan; tests that opened it
             themselves pass False.
-        effects: the dispatcher and event bus; default records dispatches and publishes in-process.
+        effects: the dispatcher and event bus to write with. None (the default) starts the engine in the
+            lifespan: the broker of `TASKLOOM_BROKER_URL`, and on `memory://` workers and the scheduler too.
     """
     services = Services(
         settings=settings,
@@ -80,7 +81,12 @@ def create_app(settings: Settings, *, own_database: bool = True, effects: Effect
                     logger.info("migrated the SQLite database: %s", ", ".join(applied))
             await Tortoise.init(config=tortoise_config(settings.database_url), _enable_global_fallback=True)
         try:
-            yield {"services": services}
+            async with contextlib.AsyncExitStack() as stack:
+                if effects is None:
+                    from workers.engine import engine
+
+                    await stack.enter_async_context(engine(settings, services.effects))
+                yield {"services": services}
         finally:
             if own_database:
                 await connections.close_all()

@@ -7,6 +7,8 @@ Works from any folder: migrations are found beside the installed code; only `./t
 from __future__ import annotations
 
 import asyncio
+import signal
+import sys
 from collections.abc import Awaitable, Callable
 from typing import Annotated, TypeVar
 
@@ -15,6 +17,7 @@ from tortoise import Tortoise, connections
 
 from domain.db import migrate, tortoise_config
 from domain.errors import TaskloomError
+from domain.services.effects import Effects
 from domain.settings import Settings, SettingsError, load_settings
 
 __all__ = ["app", "main"]
@@ -68,6 +71,52 @@ def serve(
     configure_logging(settings.log_level, settings.log_format)
     uvicorn.run(create_app(settings), host=host or settings.host, port=port if port is not None else settings.port,
                 log_config=None)
+
+
+@app.command()
+def worker(
+    processes: Annotated[int, typer.Option(help="worker processes")] = 1,
+    threads: Annotated[int, typer.Option(help="threads per process: tasks running at once in each")] = 16,
+) -> None:
+    """Run Dramatiq workers for the broker of TASKLOOM_BROKER_URL (Redis or RabbitMQ)."""
+    settings = _settings()
+    if settings.broker_url.startswith("memory://"):
+        typer.echo("taskloom: the memory:// broker lives inside `taskloom serve`; set TASKLOOM_BROKER_URL to "
+                   "redis://… or amqp://… to run separate workers", err=True)
+        raise typer.Exit(2)
+    from dramatiq.cli import main as dramatiq_main
+
+    sys.argv = ["dramatiq", "workers.main", "--processes", str(processes), "--threads", str(threads)]
+    raise typer.Exit(dramatiq_main())
+
+
+@app.command()
+def scheduler() -> None:
+    """Run the scheduler loop alone (due, cron, retries, re-sends, recovery, webhook sends)."""
+    from api.logs import configure_logging
+    from workers.broker import DramatiqDispatcher, setup_broker
+    from workers.scheduler import Scheduler
+
+    settings = _settings()
+    configure_logging(settings.log_level, settings.log_format)
+    if settings.broker_url.startswith("memory://"):
+        typer.echo("taskloom: with the memory:// broker the scheduler runs inside `taskloom serve`", err=True)
+        raise typer.Exit(2)
+    broker = setup_broker(settings)
+    dispatcher = DramatiqDispatcher(broker)
+    loop = Scheduler(settings, Effects(dispatcher=dispatcher), deliver=dispatcher.deliver)
+
+    async def run() -> None:
+        await Tortoise.init(config=tortoise_config(settings.database_url), _enable_global_fallback=True)
+        try:
+            for signame in ("SIGINT", "SIGTERM"):
+                asyncio.get_running_loop().add_signal_handler(getattr(signal, signame), loop.stop)
+            await loop.run()
+        finally:
+            await connections.close_all()
+            broker.close()
+
+    asyncio.run(run())
 
 
 @app.command(name="migrate")

@@ -21,6 +21,7 @@ import pytest
 from tortoise import Tortoise, connections
 
 from domain.db import migrate, tortoise_config
+from domain.services.effects import Effects
 
 IN_CI = os.environ.get("CI") == "true"
 PG_SERVER_URL = os.environ.get("TASKLOOM_TEST_DATABASE_URL", "")
@@ -130,7 +131,8 @@ async def app_server(database_url: str, tmp_path_factory: pytest.TempPathFactory
         llm_base_url="http://127.0.0.1:9/v1",
         _env_file=None,
     )
-    app = create_app(settings, own_database=False)
+    # A recording dispatcher: these tests look at the API and the state machine, not at workers.
+    app = create_app(settings, own_database=False, effects=Effects())
     port = free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
     serving = asyncio.ensure_future(server.serve())

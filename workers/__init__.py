@@ -1,0 +1,1 @@
+"""What runs a task: Dramatiq broker and actors, the runner, executors, scheduler, webhook delivery."""

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
@@ -38,7 +39,10 @@ __all__ = [
     "delete_task",
     "execute_task",
     "get_task",
+    "insert_tasks",
     "reject_task",
+    "run_of",
+    "spawn_run",
     "update_task",
 ]
 
@@ -131,13 +135,18 @@ def _new_task(workspace_id: str, draft: TaskDraft, config: dict[str, Any], now: 
     )
 
 
+async def insert_tasks(conn: BaseDBAsyncClient, tasks: Sequence[Task], *, actor: str) -> list[TaskEvent]:
+    """Insert new tasks with their labels and first events through `conn` (the caller commits and publishes)."""
+    await Task.bulk_create(tasks, using_db=conn)
+    labels = [TaskLabel(task_id=t.id, label=label) for t in tasks for label in t.labels]
+    if labels:
+        await TaskLabel.bulk_create(labels, using_db=conn)
+    return [await record_creation(conn, t, actor=actor) for t in tasks]
+
+
 async def _insert(tasks: Sequence[Task], *, actor: str) -> list[TaskEvent]:
     async with in_transaction() as conn:
-        await Task.bulk_create(tasks, using_db=conn)
-        labels = [TaskLabel(task_id=t.id, label=label) for t in tasks for label in t.labels]
-        if labels:
-            await TaskLabel.bulk_create(labels, using_db=conn)
-        return [await record_creation(conn, t, actor=actor) for t in tasks]
+        return await insert_tasks(conn, tasks, actor=actor)
 
 
 async def create_task(
@@ -345,8 +354,8 @@ async def execute_task(workspace_id: str, task_id: str, *, actor: str, effects: 
     return task
 
 
-async def spawn_run(schedule: Task, *, actor: str, effects: Effects, now: datetime) -> Task:
-    """Create one run of a cron schedule: a copy that enters the state machine at create."""
+def run_of(schedule: Task, now: datetime) -> Task:
+    """One run of a cron schedule, not yet stored: a copy that enters the state machine at create."""
     draft = _draft_of(schedule)
     draft.cron = None
     draft.scheduled_for = None
@@ -355,6 +364,12 @@ async def spawn_run(schedule: Task, *, actor: str, effects: Effects, now: dateti
     run = _new_task(str(schedule.workspace_id), draft, dict(schedule.execution_config), now,
                     spawned_from_id=schedule.id)
     run.trigger = Trigger.SCHEDULE
+    return run
+
+
+async def spawn_run(schedule: Task, *, actor: str, effects: Effects, now: datetime) -> Task:
+    """Create and store one run of a cron schedule now."""
+    run = run_of(schedule, now)
     events = await _insert([run], actor=actor)
     await effects.after_commit(events, [run])
     return run

@@ -1,6 +1,7 @@
 """The one place that writes a task's status.
 
-`transition()` checks the state machine's table, moves the row with a compare-and-set (the status must
+`apply_transition()` is the transition; `transition()` runs it in its own transaction. It checks the
+state machine's table, moves the row with a compare-and-set (the status must
 still be what the caller read), appends the TaskEvent in the same transaction, and hands both to
 `Effects.after_commit` once committed. `record_creation()` writes the first event of a new task inside
 the caller's transaction. Nothing else assigns `Task.status`.
@@ -21,7 +22,7 @@ from domain.models import Task, TaskEvent
 from domain.services.effects import Effects
 from domain.state_machine import RUN_ENDING_STATES, TaskStatus, can_transition
 
-__all__ = ["record_creation", "transition"]
+__all__ = ["apply_transition", "record_creation", "transition"]
 
 logger = logging.getLogger(__name__)
 
@@ -74,6 +75,41 @@ async def record_creation(conn: BaseDBAsyncClient, task: Task, *, actor: str) ->
     return await _append_event(conn, task, None, actor=actor, reason="created", execution_id=None)
 
 
+async def apply_transition(
+    conn: BaseDBAsyncClient,
+    task: Task,
+    to: TaskStatus,
+    *,
+    actor: str,
+    reason: str | None = None,
+    execution_id: str | None = None,
+    changes: Mapping[str, Any] | None = None,
+) -> TaskEvent:
+    """The transition itself, inside the caller's transaction `conn`: check, compare-and-set, append the event.
+
+    The caller commits, then calls `Effects.after_commit` with the returned event (`transition()` does both).
+
+    Raises:
+        InvalidTransition: the table does not allow it, or another writer moved the task first.
+    """
+    from_status = TaskStatus(task.status)
+    if not can_transition(from_status, to):
+        raise InvalidTransition(f"a {from_status.value} task cannot become {to.value}")
+    now = utcnow()
+    fields = {**_timestamps(to, now), **(changes or {})}
+    if "status" in fields:
+        raise ValueError("pass the new status as `to`, not in `changes`")
+    fields.update(status=to, status_reason=reason, updated_at=now)
+    moved = await Task.filter(id=task.id, status=from_status).using_db(conn).update(**fields)
+    if moved == 0:
+        raise InvalidTransition(f"the task is no longer {from_status.value}; read it again")
+    for name, value in fields.items():
+        setattr(task, name, value)
+    event = await _append_event(conn, task, from_status, actor=actor, reason=reason, execution_id=execution_id)
+    logger.info("task %r: %s -> %s by %s", str(task.id), from_status.value, to.value, actor)
+    return event
+
+
 async def transition(
     task: Task,
     to: TaskStatus,
@@ -102,22 +138,9 @@ async def transition(
     Returns:
         The TaskEvent written.
     """
-    from_status = TaskStatus(task.status)
-    if not can_transition(from_status, to):
-        raise InvalidTransition(f"a {from_status.value} task cannot become {to.value}")
-    fields = {**_timestamps(to, utcnow()), **(changes or {})}
-    if "status" in fields:
-        raise ValueError("pass the new status as `to`, not in `changes`")
-    fields.update(status=to, status_reason=reason, updated_at=utcnow())
     async with in_transaction() as conn:
-        moved = await Task.filter(id=task.id, status=from_status).using_db(conn).update(**fields)
-        if moved == 0:
-            raise InvalidTransition(f"the task is no longer {from_status.value}; read it again")
-        for name, value in fields.items():
-            setattr(task, name, value)
-        event = await _append_event(
-            conn, task, from_status, actor=actor, reason=reason, execution_id=execution_id
+        event = await apply_transition(
+            conn, task, to, actor=actor, reason=reason, execution_id=execution_id, changes=changes
         )
-    logger.info("task %r: %s -> %s by %s", str(task.id), from_status.value, to.value, actor)
     await effects.after_commit([event], [task])
     return event

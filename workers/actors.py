@@ -1,0 +1,49 @@
+"""Thin actors: ids in, a runner call out. Declared on THE broker by `declare(broker)`.
+
+`dramatiq workers.actors` (what `taskloom worker` runs) imports this module: it then sets up the broker
+from the settings itself.
+"""
+
+from __future__ import annotations
+
+import dramatiq
+from dramatiq import Actor
+
+from domain.enums import TaskPriority
+
+__all__ = ["declare", "deliver_message", "task_actor"]
+
+_TASK_ACTORS: dict[TaskPriority, Actor] = {}
+deliver_message: Actor
+
+
+async def _run_task(task_id: str) -> None:
+    from workers.middleware import get_runtime
+    from workers.runner import run_task
+
+    await run_task(task_id, get_runtime())
+
+
+async def _deliver(message_id: str) -> None:
+    from workers.middleware import get_runtime
+
+    await get_runtime().webhook_sender.deliver(message_id)
+
+
+def declare(broker: dramatiq.Broker) -> None:
+    """Declare one task actor per priority queue and the delivery actor on `broker`."""
+    global deliver_message
+    from workers.broker import DELIVERY_QUEUE, TASK_QUEUES
+
+    for priority, (queue, rank) in TASK_QUEUES.items():
+        _TASK_ACTORS[priority] = dramatiq.actor(
+            _run_task, actor_name=f"run_{queue}", queue_name=queue, priority=rank, max_retries=0,
+            broker=broker,
+        )
+    deliver_message = dramatiq.actor(
+        _deliver, actor_name="deliver_message", queue_name=DELIVERY_QUEUE, max_retries=0, broker=broker,
+    )
+
+
+def task_actor(priority: TaskPriority) -> Actor:
+    return _TASK_ACTORS[TaskPriority(priority)]

@@ -1,0 +1,114 @@
+"""The broker from `TASKLOOM_BROKER_URL`, THE middleware list, and the Dramatiq-backed Dispatcher.
+
+- `memory://`: a StubBroker whose worker threads run inside `taskloom serve` (the embedded default);
+- `redis://…`: RedisBroker;  `amqp://…`: RabbitmqBroker.
+
+Priorities: each TaskPriority has its own queue and actor; an actor's `priority` makes a worker start the
+prefetched messages of higher-priority queues first (dramatiq: lower number = sooner).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Sequence
+
+import dramatiq
+from dramatiq.brokers.stub import StubBroker
+from dramatiq.middleware import AgeLimit, AsyncIO, Callbacks, Middleware, Pipelines, Retries, ShutdownNotifications
+
+from domain.dispatch import Dispatcher, DispatchRequest
+from domain.enums import TaskPriority
+from domain.services.effects import Effects
+from domain.settings import Settings
+from workers.middleware import HostLoop, Resources, WorkerRuntime
+
+__all__ = [
+    "DELIVERY_QUEUE",
+    "TASK_QUEUES",
+    "DramatiqDispatcher",
+    "build_broker",
+    "middleware_list",
+    "setup_broker",
+]
+
+logger = logging.getLogger(__name__)
+
+#: Queue of each priority, and the dramatiq actor priority that orders prefetched messages.
+TASK_QUEUES: dict[TaskPriority, tuple[str, int]] = {
+    TaskPriority.URGENT: ("tasks_urgent", 0),
+    TaskPriority.HIGH: ("tasks_high", 10),
+    TaskPriority.NORMAL: ("tasks_normal", 20),
+    TaskPriority.LOW: ("tasks_low", 30),
+}
+DELIVERY_QUEUE = "webhooks"
+
+
+def middleware_list(settings: Settings, *, host_loop: asyncio.AbstractEventLoop | None = None,
+                    runtime: WorkerRuntime | None = None) -> list[Middleware]:
+    """THE middleware stack. Retries stay listed with max_retries=0: the database owns retries, not Dramatiq."""
+    return [
+        AgeLimit(),
+        ShutdownNotifications(),
+        Callbacks(),
+        Pipelines(),
+        Retries(max_retries=0),
+        HostLoop(host_loop) if host_loop is not None else AsyncIO(),
+        Resources(settings, runtime=runtime, effects=None),
+    ]
+
+
+def build_broker(settings: Settings, *, host_loop: asyncio.AbstractEventLoop | None = None,
+                 runtime: WorkerRuntime | None = None) -> dramatiq.Broker:
+    """The broker `settings.broker_url` names, with THE middleware list."""
+    middleware = middleware_list(settings, host_loop=host_loop, runtime=runtime)
+    url = settings.broker_url
+    if url.startswith("memory://"):
+        return StubBroker(middleware=middleware)
+    if url.startswith(("redis://", "rediss://")):
+        from dramatiq.brokers.redis import RedisBroker
+
+        return RedisBroker(url=url, middleware=middleware)
+    from dramatiq.brokers.rabbitmq import RabbitmqBroker
+
+    return RabbitmqBroker(url=url, middleware=middleware)
+
+
+def setup_broker(settings: Settings, **kwargs: object) -> dramatiq.Broker:
+    """Build the broker, make it THE broker (`dramatiq.set_broker`) and declare the actors on it."""
+    broker = build_broker(settings, **kwargs)  # type: ignore[arg-type]
+    dramatiq.set_broker(broker)
+    from workers import actors
+
+    actors.declare(broker)
+    return broker
+
+
+class DramatiqDispatcher(Dispatcher):
+    """Sends task ids to the priority queues. Sending blocks on the broker's socket, so it runs in a thread."""
+
+    def __init__(self, broker: dramatiq.Broker) -> None:
+        self.broker = broker
+
+    async def dispatch(self, requests: list[DispatchRequest]) -> None:
+        await asyncio.to_thread(self._send, requests)
+
+    def _send(self, requests: Sequence[DispatchRequest]) -> None:
+        from workers import actors
+
+        for request in requests:
+            actors.task_actor(request.priority).send(request.task_id)
+
+    async def deliver(self, message_ids: list[str]) -> None:
+        """Send outbound message ids to the delivery actor."""
+        from workers import actors
+
+        def send() -> None:
+            for message_id in message_ids:
+                actors.deliver_message.send(message_id)
+
+        await asyncio.to_thread(send)
+
+
+def worker_effects(broker: dramatiq.Broker) -> Effects:
+    return Effects(dispatcher=DramatiqDispatcher(broker))

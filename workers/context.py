@@ -1,0 +1,71 @@
+"""What an executor gets for one attempt: its collaborators, the deadline and a way to report progress."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+
+from domain.settings import Settings
+
+__all__ = ["ExecutionContext", "ExecutorResult", "LogLine"]
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ExecutorResult:
+    """What a successful attempt produced: the task's `result` and a one-line `resultSummary`."""
+
+    output: dict[str, Any]
+    summary: str
+
+
+@dataclass(frozen=True)
+class LogLine:
+    at: datetime
+    level: str
+    message: str
+    step: int | None = None
+
+    def as_json(self) -> dict[str, Any]:
+        return {"at": self.at.isoformat(), "level": self.level, "message": self.message, "step": self.step}
+
+
+@dataclass
+class ExecutionContext:
+    """One attempt's view of the world. Executors never import `api/` and never query the ORM themselves.
+
+    Attributes:
+        http: the process's shared, egress-guarded httpx client.
+        deadline: `loop.time()` by which the attempt must end (the task's timeoutSeconds).
+        cancelled: true once cancelTask asked the attempt to stop; long executors check it between steps.
+    """
+
+    task_id: str
+    execution_id: str
+    workspace_id: str
+    attempt: int
+    http: httpx.AsyncClient
+    settings: Settings
+    deadline: float
+    cancelled: Callable[[], bool] = lambda: False
+    lines: list[LogLine] = field(default_factory=list)
+    on_line: Callable[[LogLine], Any] | None = None
+
+    def log(self, message: str, *, level: str = "INFO", step: int | None = None) -> None:
+        """Report progress: kept with the execution and streamed to `executionLog` subscribers."""
+        line = LogLine(datetime.now(UTC), level, message, step)
+        self.lines.append(line)
+        logger.log(logging.getLevelName(level), "task %r execution %r: %s", self.task_id, self.execution_id, message)
+        if self.on_line is not None:
+            self.on_line(line)
+
+    def remaining_s(self) -> float:
+        """Seconds left before the deadline (never negative)."""
+        return max(0.0, self.deadline - asyncio.get_running_loop().time())

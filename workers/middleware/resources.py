@@ -1,0 +1,114 @@
+"""A worker process's resources: Tortoise, the one shared httpx client, the effects (dispatcher and bus).
+
+Opened in `after_worker_boot` on the async actors' loop and closed in `before_worker_shutdown`. In the
+embedded mode the API already opened them, and passes a ready `WorkerRuntime` instead.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import dramatiq
+import httpx
+from dramatiq.asyncio import get_event_loop_thread
+from dramatiq.middleware import Middleware
+from tortoise import Tortoise, connections
+
+from domain.db import tortoise_config
+from domain.egress import EgressPolicy
+from domain.services.effects import Effects
+from domain.services.runs import RetryPolicy
+from domain.settings import Settings
+
+if TYPE_CHECKING:
+    from workers.webhooks import WebhookSender
+
+__all__ = ["Resources", "WorkerRuntime", "get_runtime"]
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class WorkerRuntime:
+    """What the runner and the delivery actor need, built once per process."""
+
+    settings: Settings
+    http: httpx.AsyncClient
+    effects: Effects
+    worker_id: str
+    _sender: WebhookSender | None = field(default=None, repr=False)
+
+    @property
+    def retry_policy(self) -> RetryPolicy:
+        return RetryPolicy(base_s=self.settings.retry_base_s, cap_s=self.settings.retry_cap_s)
+
+    @property
+    def webhook_sender(self) -> WebhookSender:
+        """The process's webhook sender, on the shared client (built on first use)."""
+        if self._sender is None:
+            from domain.services.messages import parse_schedule
+            from workers.webhooks import WebhookSender
+
+            self._sender = WebhookSender(
+                client=self.http, egress=EgressPolicy.from_setting(self.settings.egress_allowlist),
+                timeout_s=self.settings.webhook_timeout_s, schedule=parse_schedule(self.settings.webhook_schedule),
+            )
+        return self._sender
+
+
+def worker_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+class Resources(Middleware):
+    """Owns the WorkerRuntime of this process; `get_runtime()` finds it through the broker."""
+
+    def __init__(self, settings: Settings, *, runtime: WorkerRuntime | None = None,
+                 effects: Effects | None = None) -> None:
+        self.settings = settings
+        self.runtime = runtime
+        self._owned = runtime is None
+        self._effects = effects
+
+    def after_worker_boot(self, broker: dramatiq.Broker, worker: dramatiq.Worker) -> None:
+        if not self._owned:
+            return
+        from workers.http import build_http_client
+
+        loop_thread = get_event_loop_thread()
+        assert loop_thread is not None, "list the AsyncIO middleware before Resources"
+
+        async def open_() -> WorkerRuntime:
+            await Tortoise.init(config=tortoise_config(self.settings.database_url), _enable_global_fallback=True)
+            from workers.broker import worker_effects
+
+            effects = self._effects or worker_effects(broker)
+            return WorkerRuntime(self.settings, build_http_client(self.settings), effects, worker_name())
+
+        self.runtime = loop_thread.run_coroutine(open_())
+        logger.info("worker %s ready", self.runtime.worker_id)
+
+    def before_worker_shutdown(self, broker: dramatiq.Broker, worker: dramatiq.Worker) -> None:
+        if not self._owned or self.runtime is None:
+            return
+        loop_thread = get_event_loop_thread()
+        runtime = self.runtime
+
+        async def close() -> None:
+            await runtime.http.aclose()
+            await connections.close_all()
+
+        if loop_thread is not None:
+            loop_thread.run_coroutine(close())
+
+
+def get_runtime() -> WorkerRuntime:
+    """The runtime of this process (set up by the Resources middleware of the current broker)."""
+    for middleware in dramatiq.get_broker().middleware:
+        if isinstance(middleware, Resources) and middleware.runtime is not None:
+            return middleware.runtime
+    raise RuntimeError("no worker runtime: is the Resources middleware in the broker's list and booted?")

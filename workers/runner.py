@@ -1,0 +1,122 @@
+"""`run_task(task_id)`: one attempt, top to bottom — claim, execute under the timeout, record, retry.
+
+While the executor runs, a watcher beats the heartbeat every `TASKLOOM_HEARTBEAT_S` and checks every
+`CANCEL_POLL_S` whether the task was cancelled: cancelTask on a running task stops it within 2 s.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import traceback
+
+from domain.configs import validate_config
+from domain.enums import TaskType
+from domain.errors import ConfigInvalid, ExecutorError, PermanentError, RetryableError
+from domain.services.runs import (
+    Claim,
+    Failure,
+    claim_task,
+    finish_cancelled,
+    finish_failure,
+    finish_success,
+    still_running,
+)
+from domain.services.runs import heartbeat as beat
+from workers.context import ExecutionContext, ExecutorResult
+from workers.executors import EXECUTORS
+from workers.middleware.resources import WorkerRuntime
+
+__all__ = ["CANCEL_POLL_S", "run_task"]
+
+logger = logging.getLogger(__name__)
+
+#: How often a running attempt checks whether it was cancelled.
+CANCEL_POLL_S = 0.5
+
+
+class _Cancelled(Exception):
+    """The task was cancelled (or taken away) while its attempt ran."""
+
+
+async def run_task(task_id: str, runtime: WorkerRuntime) -> None:
+    """Claim the task and run one attempt; a duplicate message or an unclaimable task does nothing."""
+    claim = await claim_task(task_id, worker_id=runtime.worker_id, effects=runtime.effects)
+    if claim is None:
+        logger.debug("task %r not claimed: no longer QUEUED", task_id)
+        return
+    task = claim.task
+    loop = asyncio.get_running_loop()
+    ctx = ExecutionContext(
+        task_id=str(task.id), execution_id=str(claim.execution.id), workspace_id=str(task.workspace_id),
+        attempt=claim.execution.attempt_number, http=runtime.http, settings=runtime.settings,
+        deadline=loop.time() + task.timeout_seconds,
+    )
+    log = lambda: [line.as_json() for line in ctx.lines]  # noqa: E731 - read at the end of the attempt
+    try:
+        result = await _execute(claim, ctx, runtime)
+    except _Cancelled:
+        await finish_cancelled(claim, log=log())
+        logger.info("task %r: attempt %d cancelled", ctx.task_id, ctx.attempt)
+        return
+    except TimeoutError:
+        failure = Failure(error=f"timed out after {task.timeout_seconds} s", retryable=True, timed_out=True)
+    except RetryableError as exc:
+        failure = Failure(error=exc.message, retryable=True, retry_after_s=exc.retry_after_s,
+                          stack=traceback.format_exc())
+    except (PermanentError, ExecutorError, ConfigInvalid) as exc:
+        failure = Failure(error=exc.message, retryable=False, stack=traceback.format_exc())
+    except Exception as exc:  # an executor bug: fail the attempt, keep the worker
+        logger.exception("task %r: executor raised unexpectedly", ctx.task_id)
+        failure = Failure(error=f"{type(exc).__name__}: {exc}", retryable=False, stack=traceback.format_exc())
+    else:
+        await finish_success(claim, result.output, result.summary, effects=runtime.effects, log=log())
+        return
+    status = await finish_failure(claim, failure, policy=runtime.retry_policy, effects=runtime.effects, log=log())
+    logger.info("task %r: attempt %d failed (%s) -> %s", ctx.task_id, ctx.attempt, failure.error,
+                status.value if status else "cancelled")
+
+
+async def _execute(claim: Claim, ctx: ExecutionContext, runtime: WorkerRuntime) -> ExecutorResult:
+    """Run the executor of the task's type under its timeout, racing a cancellation watcher."""
+    task = claim.task
+    executor = EXECUTORS.get(TaskType(task.task_type))
+    if executor is None:
+        raise PermanentError(f"no executor for {task.task_type.value} tasks in this version")
+    config = validate_config(
+        TaskType(task.task_type), task.execution_config,
+        llm_configured=runtime.settings.llm_configured, ghl_configured=runtime.settings.ghl_configured,
+    )
+    cancelled = asyncio.Event()
+    ctx.cancelled = cancelled.is_set
+    work = asyncio.ensure_future(executor(config, ctx))
+    watcher = asyncio.ensure_future(_watch(claim, runtime, cancelled))
+    try:
+        async with asyncio.timeout(task.timeout_seconds):
+            done, _ = await asyncio.wait({work, watcher}, return_when=asyncio.FIRST_COMPLETED)
+        if work in done:
+            return work.result()
+        raise _Cancelled
+    finally:
+        for future in (work, watcher):
+            future.cancel()
+        for future in (work, watcher):
+            with contextlib.suppress(BaseException):
+                await future
+
+
+async def _watch(claim: Claim, runtime: WorkerRuntime, cancelled: asyncio.Event) -> None:
+    """Return when the task stops being this worker's (cancelled); beat the heartbeat meanwhile."""
+    loop = asyncio.get_running_loop()
+    next_beat = loop.time() + runtime.settings.heartbeat_s
+    while True:
+        await asyncio.sleep(CANCEL_POLL_S)
+        if loop.time() >= next_beat:
+            next_beat = loop.time() + runtime.settings.heartbeat_s
+            alive = await beat(claim)
+        else:
+            alive = await still_running(claim)
+        if not alive:
+            cancelled.set()
+            return
