@@ -13,16 +13,18 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
+import signal
 import subprocess
 import sys
 import tempfile
 import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from http_client import free_port, serve, wait_listening
+from http_client import free_port, wait_listening
 from tortoise import Tortoise, connections
 
 from domain.db import migrate, tortoise_config
@@ -39,6 +41,7 @@ DEFAULT_TASKS = 2000
 BATCH = 1000
 PG_SERVER = os.environ.get("TASKLOOM_TEST_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres")
 REDIS_URL = "redis://127.0.0.1:6379/9"
+MODES = ("http-only", "embedded", "postgres+redis")
 #: Give up on a mode after this many seconds.
 MODE_TIMEOUT_S = 120
 
@@ -151,12 +154,27 @@ async def postgres_redis(url: str, n: int, processes: int, threads: int) -> Row:
         broker.close()
     finally:
         if worker is not None:
-            os.killpg(worker.pid, 15)
-            worker.wait(timeout=30)
+            # SIGTERM to dramatiq's main process only: it forwards it to its children once.
+            worker.terminate()
+            try:
+                worker.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(worker.pid, signal.SIGKILL)
+                worker.wait()
         await connections.close_all()
         await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         await conn.close()
     return Row("postgres+redis", n, elapsed, f"{processes} worker processes x {threads} threads")
+
+
+def run_mode(mode: str, url: str, args: argparse.Namespace) -> Row:
+    """One mode in the current process (Tortoise keeps one SQL dialect per process: one mode each)."""
+    settings = load_settings(egress_allowlist="127.0.0.1", _env_file=None)
+    if mode == "http-only":
+        return asyncio.run(http_only(settings, url, args.tasks, args.threads))
+    if mode == "embedded":
+        return asyncio.run(embedded(url, args.tasks, args.threads))
+    return asyncio.run(postgres_redis(url, args.tasks, args.processes, args.threads))
 
 
 def main() -> None:
@@ -164,17 +182,27 @@ def main() -> None:
     parser.add_argument("--tasks", type=int, default=DEFAULT_TASKS)
     parser.add_argument("--threads", type=int, default=16)
     parser.add_argument("--processes", type=int, default=2)
+    parser.add_argument("--mode", choices=MODES, help=argparse.SUPPRESS)
+    parser.add_argument("--url", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.mode:  # a child run: print one JSON line
+        print(json.dumps(asdict(run_mode(args.mode, args.url, args))))
+        return
     port = free_port()
-    server = subprocess.Popen([sys.executable, __file__.replace("throughput.py", "http_client.py"), "--serve",
-                               str(port)])
+    server = subprocess.Popen([sys.executable, str(Path(__file__).with_name("http_client.py")), "--serve", str(port)])
+    rows = []
     try:
         wait_listening(port, server)
-        url = f"http://127.0.0.1:{port}/"
-        base_settings = load_settings(egress_allowlist="127.0.0.1", _env_file=None)
-        rows = [asyncio.run(http_only(base_settings, url, args.tasks, args.threads)),
-                asyncio.run(embedded(url, args.tasks, args.threads)),
-                asyncio.run(postgres_redis(url, args.tasks, args.processes, args.threads))]
+        for mode in MODES:
+            child = subprocess.run(
+                [sys.executable, __file__, "--mode", mode, "--url", f"http://127.0.0.1:{port}/", "--tasks",
+                 str(args.tasks), "--threads", str(args.threads), "--processes", str(args.processes)],
+                capture_output=True, text=True, timeout=MODE_TIMEOUT_S + 60,
+            )
+            if child.returncode != 0:
+                rows.append(Row(mode, 0, 0.0, f"failed: {child.stderr.strip().splitlines()[-1:]}"))
+                continue
+            rows.append(Row(**json.loads(child.stdout.strip().splitlines()[-1])))
     finally:
         server.terminate()
         server.wait()
@@ -183,7 +211,7 @@ def main() -> None:
           f"({os.cpu_count()} cores)")
     print(f"{'mode':<30} {'tasks':>6} {'wall s':>8} {'tasks/s':>9} {'vs baseline':>12}  note")
     for row in rows:
-        ratio = f"{row.per_s / base:.2f}x" if row.tasks else "-"
+        ratio = f"{row.per_s / base:.2f}x" if row.tasks and base else "-"
         print(f"{row.mode:<30} {row.tasks:>6} {row.wall_s:>8.2f} {row.per_s:>9.0f} {ratio:>12}  {row.note}")
 
 

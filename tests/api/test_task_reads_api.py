@@ -52,6 +52,8 @@ async def test_secrets_are_not_logged(admin: Caller, caplog: pytest.LogCaptureFi
         assert "LOGGED-SECRET-42" not in caplog.text and admin.key not in caplog.text
     finally:
         logging.getLogger().handlers.clear()
+        for name in ("tortoise", "aiosqlite", "asyncpg", "httpx", "httpcore"):  # undo configure_logging's floors
+            logging.getLogger(name).setLevel(logging.NOTSET)
 
 
 async def test_filters(admin: Caller) -> None:
