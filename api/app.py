@@ -14,23 +14,31 @@ from starlette.requests import Request
 from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
+from strawberry.exceptions import ConnectionRejectionError
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
+from strawberry.types.unset import UNSET, UnsetType
 from tortoise import Tortoise, connections
 
-from api.auth import ANONYMOUS, PRINCIPAL_KEY, BearerAuthMiddleware
+from api.auth import ANONYMOUS, PRINCIPAL_KEY, BearerAuthMiddleware, bearer_key
 from api.graphql.context import Context, Services
 from api.graphql.loaders import Loaders
 from api.graphql.schema import build_schema
 from api.health import healthz, readyz
 from api.limits import BodySizeLimitMiddleware
+from api.live import Hub
 from domain.db import migrate, tortoise_config
 from domain.egress import EgressPolicy
+from domain.events import build_bus
+from domain.services.api_keys import authenticate
 from domain.services.effects import Effects
 from domain.settings import Settings
 
 __all__ = ["create_app"]
 
 logger = logging.getLogger(__name__)
+
+#: Seconds between keep-alive pings on a subscription socket.
+KEEP_ALIVE_S = 15.0
 
 
 class State(TypedDict):
@@ -49,6 +57,18 @@ class TaskloomGraphQL(GraphQL[Context, None]):
         return Context(principal=principal, services=self.services, loaders=Loaders(principal.workspace_id),
                        request=request, response=response)
 
+    async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
+        """Authenticate a WebSocket from `connection_init`'s `{"authorization": "Bearer <key>"}` (else 4403)."""
+        params = context.connection_params or {}
+        raw = params.get("authorization") or params.get("Authorization")
+        key = bearer_key(raw) if isinstance(raw, str) else None
+        principal = await authenticate(key) if key else None
+        if principal is None:
+            raise ConnectionRejectionError
+        context.principal = principal
+        context.loaders = Loaders(principal.workspace_id)
+        return UNSET
+
 
 def create_app(settings: Settings, *, own_database: bool = True, effects: Effects | None = None) -> Starlette:
     """Build the app.
@@ -60,16 +80,21 @@ def create_app(settings: Settings, *, own_database: bool = True, effects: Effect
         effects: the dispatcher and event bus to write with. None (the default) starts the engine in the
             lifespan: the broker of `TASKLOOM_BROKER_URL`, and on `memory://` workers and the scheduler too.
     """
+    run_engine = effects is None
+    effects = effects or Effects(bus=build_bus(settings.events_url_resolved))
     services = Services(
         settings=settings,
-        effects=effects or Effects(),
+        effects=effects,
         egress=EgressPolicy.from_setting(settings.egress_allowlist),
+        hub=Hub(effects.bus, queue_size=settings.subscriber_queue_size),
     )
     graphql = TaskloomGraphQL(
         services,
         schema=build_schema(settings),
         subscription_protocols=[GRAPHQL_TRANSPORT_WS_PROTOCOL],
         allowed_origins=settings.cors_origin_list,
+        keep_alive=True,
+        keep_alive_interval=KEEP_ALIVE_S,
     )
 
     @contextlib.asynccontextmanager
@@ -82,7 +107,9 @@ def create_app(settings: Settings, *, own_database: bool = True, effects: Effect
             await Tortoise.init(config=tortoise_config(settings.database_url), _enable_global_fallback=True)
         try:
             async with contextlib.AsyncExitStack() as stack:
-                if effects is None:
+                await services.hub.start()
+                stack.push_async_callback(services.hub.stop)
+                if run_engine:
                     from workers.engine import engine
 
                     await stack.enter_async_context(engine(settings, services.effects))
@@ -91,7 +118,7 @@ def create_app(settings: Settings, *, own_database: bool = True, effects: Effect
             if own_database:
                 await connections.close_all()
 
-    return Starlette(
+    app = Starlette(
         routes=[
             Route("/healthz", healthz),
             Route("/readyz", readyz),
@@ -106,3 +133,5 @@ def create_app(settings: Settings, *, own_database: bool = True, effects: Effect
         ],
         lifespan=lifespan,
     )
+    app.state.services = services
+    return app

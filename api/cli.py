@@ -17,7 +17,6 @@ from tortoise import Tortoise, connections
 
 from domain.db import migrate, tortoise_config
 from domain.errors import TaskloomError
-from domain.services.effects import Effects
 from domain.settings import Settings, SettingsError, load_settings
 
 __all__ = ["app", "main"]
@@ -94,7 +93,7 @@ def worker(
 def scheduler() -> None:
     """Run the scheduler loop alone (due, cron, retries, re-sends, recovery, webhook sends)."""
     from api.logs import configure_logging
-    from workers.broker import DramatiqDispatcher, setup_broker
+    from workers.broker import setup_broker, worker_effects
     from workers.scheduler import Scheduler
 
     settings = _settings()
@@ -103,8 +102,8 @@ def scheduler() -> None:
         typer.echo("taskloom: with the memory:// broker the scheduler runs inside `taskloom serve`", err=True)
         raise typer.Exit(2)
     broker = setup_broker(settings)
-    dispatcher = DramatiqDispatcher(broker)
-    loop = Scheduler(settings, Effects(dispatcher=dispatcher), deliver=dispatcher.deliver)
+    effects = worker_effects(broker, settings)
+    loop = Scheduler(settings, effects, deliver=effects.dispatcher.deliver)  # type: ignore[attr-defined]
 
     async def run() -> None:
         await Tortoise.init(config=tortoise_config(settings.database_url), _enable_global_fallback=True)

@@ -15,6 +15,7 @@ from domain.state_machine import TaskStatus
 __all__ = [
     "ApiKey",
     "Artifact",
+    "ExecutionLogLine",
     "OutboundMessage",
     "Task",
     "TaskEvent",
@@ -177,13 +178,32 @@ class TaskExecution(Model):
     browser_session_id = fields.CharField(max_length=200, null=True)
     debug_url = fields.CharField(max_length=2048, null=True)
     steps = fields.JSONField(null=True)
-    log = fields.JSONField(default=list)
     worker_id = fields.CharField(max_length=200, null=True)
 
     class Meta:
         table = "task_executions"
         unique_together = (("task", "attempt_number"),)
         indexes = (("workspace", "started_at"),)
+
+
+class ExecutionLogLine(Model):
+    """One line an executor reported through `ctx.log`: kept, and streamed to `executionLog` subscribers."""
+
+    id = fields.BigIntField(primary_key=True)
+    execution: fields.ForeignKeyRelation[TaskExecution] = fields.ForeignKeyField(
+        "models.TaskExecution", related_name="log_lines", on_delete=fields.CASCADE
+    )
+    workspace: fields.ForeignKeyRelation[Workspace] = fields.ForeignKeyField(
+        "models.Workspace", related_name="log_lines", on_delete=fields.CASCADE
+    )
+    at = fields.DatetimeField()
+    level = fields.CharField(max_length=10)
+    message = fields.TextField()
+    step = fields.IntField(null=True)
+
+    class Meta:
+        table = "execution_log_lines"
+        indexes = (("execution", "id"),)
 
 
 class TaskEvent(Model):

@@ -49,6 +49,7 @@ class Settings(BaseSettings):
     query_max_depth: int = Field(12, gt=0, description="deepest GraphQL selection accepted")
     query_max_aliases: int = Field(30, gt=0, description="most aliases in one GraphQL document")
     query_max_tokens: int = Field(20000, gt=0, description="most tokens in one GraphQL document")
+    subscriber_queue_size: int = Field(1000, gt=0, description="events a live subscriber may lag before it is cut")
     artifacts_dir: Path = Field(Path("./artifacts"), description="where screenshots and files are kept")
 
     # -- engine -------------------------------------------------------------------------------------------
@@ -93,6 +94,18 @@ class Settings(BaseSettings):
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite://")
+
+    @property
+    def events_url_resolved(self) -> str:
+        """`events_url`, or ARCHITECTURE.md's default: PostgreSQL NOTIFY on PostgreSQL, else Redis pub/sub on a
+        Redis broker, else in-process."""
+        if self.events_url:
+            return self.events_url
+        if not self.is_sqlite:
+            return self.database_url
+        if self.broker_url.startswith(("redis://", "rediss://")):
+            return self.broker_url
+        return "memory://"
 
     @property
     def llm_configured(self) -> bool:

@@ -110,5 +110,8 @@ class DramatiqDispatcher(Dispatcher):
         await asyncio.to_thread(send)
 
 
-def worker_effects(broker: dramatiq.Broker) -> Effects:
-    return Effects(dispatcher=DramatiqDispatcher(broker))
+def worker_effects(broker: dramatiq.Broker, settings: Settings) -> Effects:
+    """A worker process's effects: dispatch through `broker`, publish on the configured event bus."""
+    from domain.events import build_bus
+
+    return Effects(dispatcher=DramatiqDispatcher(broker), bus=build_bus(settings.events_url_resolved))

@@ -26,6 +26,7 @@ from domain.services.runs import (
 from domain.services.runs import heartbeat as beat
 from workers.context import ExecutionContext, ExecutorResult
 from workers.executors import EXECUTORS
+from workers.log_writer import LogWriter
 from workers.middleware.resources import WorkerRuntime
 
 __all__ = ["CANCEL_POLL_S", "run_task"]
@@ -48,16 +49,17 @@ async def run_task(task_id: str, runtime: WorkerRuntime) -> None:
         return
     task = claim.task
     loop = asyncio.get_running_loop()
+    writer = LogWriter(str(claim.execution.id), str(task.workspace_id), runtime.effects.bus)
     ctx = ExecutionContext(
         task_id=str(task.id), execution_id=str(claim.execution.id), workspace_id=str(task.workspace_id),
         attempt=claim.execution.attempt_number, http=runtime.http, settings=runtime.settings,
-        deadline=loop.time() + task.timeout_seconds,
+        deadline=loop.time() + task.timeout_seconds, on_line=writer.push,
     )
-    log = lambda: [line.as_json() for line in ctx.lines]  # noqa: E731 - read at the end of the attempt
     try:
         result = await _execute(claim, ctx, runtime)
     except _Cancelled:
-        await finish_cancelled(claim, log=log())
+        await writer.close()
+        await finish_cancelled(claim)
         logger.info("task %r: attempt %d cancelled", ctx.task_id, ctx.attempt)
         return
     except TimeoutError:
@@ -71,9 +73,11 @@ async def run_task(task_id: str, runtime: WorkerRuntime) -> None:
         logger.exception("task %r: executor raised unexpectedly", ctx.task_id)
         failure = Failure(error=f"{type(exc).__name__}: {exc}", retryable=False, stack=traceback.format_exc())
     else:
-        await finish_success(claim, result.output, result.summary, effects=runtime.effects, log=log())
+        await writer.close()  # every line is stored before the execution ends: subscribers complete after it
+        await finish_success(claim, result.output, result.summary, effects=runtime.effects)
         return
-    status = await finish_failure(claim, failure, policy=runtime.retry_policy, effects=runtime.effects, log=log())
+    await writer.close()
+    status = await finish_failure(claim, failure, policy=runtime.retry_policy, effects=runtime.effects)
     logger.info("task %r: attempt %d failed (%s) -> %s", ctx.task_id, ctx.attempt, failure.error,
                 status.value if status else "cancelled")
 

@@ -15,6 +15,7 @@ from domain.settings import Settings
 
 if TYPE_CHECKING:
     from api.graphql.loaders import Loaders
+    from api.live import Hub
 
 __all__ = ["Context", "Info", "Services"]
 
@@ -26,6 +27,7 @@ class Services:
     settings: Settings
     effects: Effects
     egress: EgressPolicy
+    hub: Hub
 
     @property
     def capabilities(self) -> Capabilities:
@@ -40,6 +42,7 @@ class Context:
     loaders: Loaders
     request: Any = None
     response: Any = None
+    connection_params: dict[str, Any] | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property

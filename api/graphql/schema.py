@@ -1,4 +1,4 @@
-"""The schema: Query and Mutation roots, the DateTime scalar, and the query limits of the settings."""
+"""The schema: Query, Mutation and Subscription roots, the DateTime scalar, and the query limits of the settings."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from api.graphql.errors import should_mask_error
 from api.graphql.mutations import Mutation
 from api.graphql.queries import Query
 from api.graphql.scalars import SCALAR_OVERRIDES
+from api.graphql.subscriptions import Subscription
 from domain.settings import Settings
 
 __all__ = ["build_schema"]
@@ -20,6 +21,7 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
     return strawberry.Schema(
         query=Query,
         mutation=Mutation,
+        subscription=Subscription,
         scalar_overrides=SCALAR_OVERRIDES,
         extensions=[
             lambda: QueryDepthLimiter(max_depth=settings.query_max_depth),

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from domain.dispatch import Dispatcher, DispatchRequest, RecordingDispatcher
-from domain.events import EventBus, InMemoryBus
+from domain.events import EventBus, InMemoryBus, Notice
 from domain.models import Task, TaskEvent
 from domain.state_machine import TaskStatus
 
@@ -29,7 +29,10 @@ class Effects:
         A failed dispatch is logged, not raised: the task is committed and the scheduler sends it again.
         """
         for event in events:
-            await self.bus.publish(event)
+            try:
+                await self.bus.publish(Notice("event", event.id, str(event.workspace_id)))
+            except Exception:  # subscribers catch up from the table on the next notice
+                logger.exception("publishing event %r failed", event.id)
         requests = [DispatchRequest(str(t.id), t.priority) for t in tasks if t.status == TaskStatus.QUEUED]
         if not requests:
             return

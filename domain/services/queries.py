@@ -18,7 +18,7 @@ from tortoise.functions import Max
 from tortoise.queryset import QuerySet
 
 from domain.enums import MessageStatus, TaskPriority, TaskType
-from domain.models import OutboundMessage, Task, TaskEvent, TaskExecution, TaskLabel
+from domain.models import ApiKey, OutboundMessage, Task, TaskEvent, TaskExecution, TaskLabel
 from domain.state_machine import TaskStatus
 
 __all__ = [
@@ -26,7 +26,9 @@ __all__ = [
     "Page",
     "TaskFilter",
     "TaskOrder",
+    "events_after",
     "get_execution",
+    "key_is_active",
     "latest_event_id",
     "list_messages",
     "list_tasks",
@@ -175,6 +177,20 @@ async def get_execution(workspace_id: str, execution_id: str) -> TaskExecution |
     except ValueError:
         return None
     return await TaskExecution.get_or_none(id=ident, workspace_id=workspace_id)
+
+
+async def events_after(workspace_id: str, after_id: int, *, limit: int) -> list[TaskEvent]:
+    """The workspace's events with an id above `after_id`, oldest first (a subscription's replay)."""
+    return await TaskEvent.filter(workspace_id=workspace_id, id__gt=after_id).order_by("id").limit(limit)
+
+
+async def key_is_active(key_id: str) -> bool:
+    """Whether the API key `key_id` exists and is not revoked."""
+    try:
+        ident = uuid.UUID(str(key_id))
+    except ValueError:
+        return False
+    return await ApiKey.filter(id=ident, revoked_at=None).exists()
 
 
 async def latest_event_id(workspace_id: str) -> int | None:

@@ -127,7 +127,7 @@ async def _close_execution(
 
 
 async def finish_success(claim: Claim, output: dict[str, Any], summary: str, *, effects: Effects,
-                         log: list[dict[str, Any]] | None = None, steps: Any = None) -> bool:
+                         steps: Any = None) -> bool:
     """Record a successful attempt: execution SUCCESS, task COMPLETED with result; False if cancelled meanwhile."""
     task, now = claim.task, _now()
     try:
@@ -136,8 +136,7 @@ async def finish_success(claim: Claim, output: dict[str, Any], summary: str, *, 
                 conn, task, TaskStatus.COMPLETED, actor=WORKER, execution_id=str(claim.execution.id),
                 reason="completed", changes={"result": output, "result_summary": summary, "claimed_by": None},
             )
-            await _close_execution(conn, claim, ExecutionStatus.SUCCESS, now, output=output, log=log or [],
-                                   steps=steps)
+            await _close_execution(conn, claim, ExecutionStatus.SUCCESS, now, output=output, steps=steps)
             if task.notify_on_complete:
                 await _notice(conn, task, "task.completed", {
                     "task": {"id": str(task.id), "title": task.title, "taskType": task.task_type.value,
@@ -145,14 +144,14 @@ async def finish_success(claim: Claim, output: dict[str, Any], summary: str, *, 
                     "executionId": str(claim.execution.id), "durationMs": claim.execution.duration_ms,
                 })
     except InvalidTransition:
-        await finish_cancelled(claim, log=log)
+        await finish_cancelled(claim)
         return False
     await effects.after_commit([event], [task])
     return True
 
 
 async def finish_failure(claim: Claim, failure: Failure, *, policy: RetryPolicy, effects: Effects,
-                         log: list[dict[str, Any]] | None = None, steps: Any = None) -> TaskStatus | None:
+                         steps: Any = None) -> TaskStatus | None:
     """Record a failed attempt and apply the retry policy; returns RETRYING or FAILED (None if cancelled)."""
     task, now = claim.task, _now()
     error_count = task.error_count + 1
@@ -170,7 +169,7 @@ async def finish_failure(claim: Claim, failure: Failure, *, policy: RetryPolicy,
             event = await apply_transition(conn, task, to, actor=WORKER, execution_id=str(claim.execution.id),
                                            reason=reason, changes=changes)
             await _close_execution(conn, claim, status, now, error=failure.error, error_stack=failure.stack,
-                                   log=log or [], steps=steps)
+                                   steps=steps)
             if to == TaskStatus.FAILED and task.notify_on_failure:
                 await _notice(conn, task, "task.failed", {
                     "task": {"id": str(task.id), "title": task.title, "taskType": task.task_type.value,
@@ -178,16 +177,16 @@ async def finish_failure(claim: Claim, failure: Failure, *, policy: RetryPolicy,
                     "executionId": str(claim.execution.id), "error": failure.error, "errorCount": error_count,
                 })
     except InvalidTransition:
-        await finish_cancelled(claim, log=log)
+        await finish_cancelled(claim)
         return None
     await effects.after_commit([event], [task])
     return to
 
 
-async def finish_cancelled(claim: Claim, *, log: list[dict[str, Any]] | None = None) -> None:
+async def finish_cancelled(claim: Claim) -> None:
     """Record the attempt of a task cancelled while it ran (the task is already CANCELLED)."""
     async with in_transaction() as conn:
-        await _close_execution(conn, claim, ExecutionStatus.CANCELLED, _now(), error="cancelled", log=log or [])
+        await _close_execution(conn, claim, ExecutionStatus.CANCELLED, _now(), error="cancelled")
 
 
 async def recover_lost(*, lost_after_s: float, policy: RetryPolicy, effects: Effects, limit: int = 100) -> int:

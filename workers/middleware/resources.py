@@ -86,7 +86,7 @@ class Resources(Middleware):
             await Tortoise.init(config=tortoise_config(self.settings.database_url), _enable_global_fallback=True)
             from workers.broker import worker_effects
 
-            effects = self._effects or worker_effects(broker)
+            effects = self._effects or worker_effects(broker, self.settings)
             return WorkerRuntime(self.settings, build_http_client(self.settings), effects, worker_name())
 
         self.runtime = loop_thread.run_coroutine(open_())

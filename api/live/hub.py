@@ -1,0 +1,166 @@
+"""The Hub: reads new TaskEvents and log lines in id order and hands each to the subscribers that want it.
+
+Bus notices only wake the Hub; it then reads `task_events` (and `execution_log_lines`) past the last id it
+saw, so events reach subscribers in id order, once, whatever the bus does. A poll every `POLL_S` covers
+a notice lost while the bus reconnected. Each subscriber has a bounded queue: one that falls
+`queue_size` events behind is marked slow and cut off, and never slows the others or the writers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Generic, TypeVar
+
+from tortoise.functions import Max
+
+from domain.events import EventBus, Notice
+from domain.models import ExecutionLogLine, TaskEvent
+
+__all__ = ["DEFAULT_QUEUE_SIZE", "POLL_S", "Hub", "SlowSubscriber", "Subscriber"]
+
+logger = logging.getLogger(__name__)
+
+#: Events a subscriber may lag behind before it is cut off.
+DEFAULT_QUEUE_SIZE = 1000
+#: Seconds between safety reads when no notice arrives.
+POLL_S = 2.0
+#: Rows read per query.
+_BATCH = 500
+
+T = TypeVar("T")
+
+
+class SlowSubscriber(Exception):
+    """A subscriber fell too far behind; it may resume with `after`."""
+
+
+@dataclass(eq=False)
+class Subscriber(Generic[T]):
+    """One subscription's inbox. `get()` raises SlowSubscriber once it overflowed."""
+
+    workspace_id: str
+    accept: Callable[[T], bool]
+    queue: asyncio.Queue[T] = field(default_factory=lambda: asyncio.Queue(DEFAULT_QUEUE_SIZE))
+    overflowed: bool = False
+    _wake: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def offer(self, item: T) -> None:
+        if self.overflowed:
+            return
+        try:
+            self.queue.put_nowait(item)
+        except asyncio.QueueFull:
+            self.overflowed = True
+        self._wake.set()
+
+    async def get(self, timeout_s: float) -> T | None:
+        """The next item, or None after `timeout_s` without one."""
+        if self.overflowed:
+            raise SlowSubscriber
+        if self.queue.empty():
+            self._wake.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout_s)
+        if self.overflowed:
+            raise SlowSubscriber
+        return None if self.queue.empty() else self.queue.get_nowait()
+
+
+class _Tail(Generic[T]):
+    """Reads one table past the last id seen and offers each row to the subscribers of its workspace."""
+
+    def __init__(self, read: Callable[[int], object], name: str) -> None:
+        self.read = read
+        self.name = name
+        self.last_id = 0
+        self.subscribers: set[Subscriber[T]] = set()
+        self.wake = asyncio.Event()
+
+    async def run(self) -> None:
+        while True:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.wake.wait(), POLL_S)
+            self.wake.clear()
+            try:
+                await self.drain()
+            except Exception:
+                logger.exception("reading new %s failed; retrying", self.name)
+                await asyncio.sleep(0.5)
+
+    async def drain(self) -> None:
+        while True:
+            rows = await self.read(self.last_id)  # type: ignore[misc]
+            for row in rows:
+                self.last_id = row.id
+                for subscriber in list(self.subscribers):
+                    if subscriber.workspace_id == str(row.workspace_id) and subscriber.accept(row):
+                        subscriber.offer(row)
+            if len(rows) < _BATCH:
+                return
+
+
+async def _events_after(last_id: int) -> list[TaskEvent]:
+    return await TaskEvent.filter(id__gt=last_id).order_by("id").limit(_BATCH)
+
+
+async def _lines_after(last_id: int) -> list[ExecutionLogLine]:
+    return await ExecutionLogLine.filter(id__gt=last_id).order_by("id").limit(_BATCH)
+
+
+class Hub:
+    """Fans committed events and log lines out to this process's subscribers."""
+
+    def __init__(self, bus: EventBus, *, queue_size: int = DEFAULT_QUEUE_SIZE) -> None:
+        self.bus = bus
+        self.queue_size = queue_size
+        self.events: _Tail[TaskEvent] = _Tail(_events_after, "events")
+        self.lines: _Tail[ExecutionLogLine] = _Tail(_lines_after, "log lines")
+        self._tasks: list[asyncio.Task[None]] = []
+
+    async def start(self) -> None:
+        """Start after the newest rows: subscribers replay older ones from the database themselves."""
+        self.events.last_id = await _max_id(TaskEvent)
+        self.lines.last_id = await _max_id(ExecutionLogLine)
+        self.bus.add_listener(self._on_notice)
+        await self.bus.start()
+        self._tasks = [asyncio.ensure_future(self.events.run()), asyncio.ensure_future(self.lines.run())]
+
+    async def stop(self) -> None:
+        self.bus.remove_listener(self._on_notice)
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(BaseException):
+                await task
+        await self.bus.stop()
+
+    def _on_notice(self, notice: Notice) -> None:
+        (self.lines if notice.kind == "log" else self.events).wake.set()
+
+    def subscribe_events(self, workspace_id: str, accept: Callable[[TaskEvent], bool]) -> Subscriber[TaskEvent]:
+        subscriber: Subscriber[TaskEvent] = Subscriber(workspace_id, accept, asyncio.Queue(self.queue_size))
+        self.events.subscribers.add(subscriber)
+        return subscriber
+
+    def subscribe_lines(self, workspace_id: str,
+                        accept: Callable[[ExecutionLogLine], bool]) -> Subscriber[ExecutionLogLine]:
+        subscriber: Subscriber[ExecutionLogLine] = Subscriber(workspace_id, accept, asyncio.Queue(self.queue_size))
+        self.lines.subscribers.add(subscriber)
+        return subscriber
+
+    def unsubscribe(self, subscriber: Subscriber[object]) -> None:
+        self.events.subscribers.discard(subscriber)  # type: ignore[arg-type]
+        self.lines.subscribers.discard(subscriber)  # type: ignore[arg-type]
+
+    @property
+    def subscriber_count(self) -> int:
+        return len(self.events.subscribers) + len(self.lines.subscribers)
+
+
+async def _max_id(model: type[TaskEvent] | type[ExecutionLogLine]) -> int:
+    rows = await model.all().annotate(m=Max("id")).values_list("m", flat=True)
+    return int(rows[0]) if rows and rows[0] is not None else 0

@@ -1,0 +1,1 @@
+"""Event buses that cross processes (see `domain.events`)."""

@@ -1,0 +1,42 @@
+"""Execution log lines: appended while an attempt runs, read back in id order by `executionLog`."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from tortoise.transactions import in_transaction
+
+from domain.models import ExecutionLogLine
+
+__all__ = ["LineDraft", "append_lines", "lines_after"]
+
+#: A stored message is cut to this many characters.
+MAX_MESSAGE_CHARS = 4000
+
+
+@dataclass(frozen=True)
+class LineDraft:
+    at: datetime
+    level: str
+    message: str
+    step: int | None = None
+
+
+async def append_lines(execution_id: str, workspace_id: str, lines: Sequence[LineDraft]) -> int:
+    """Store `lines` in order; returns the id of the last one."""
+    last = 0
+    async with in_transaction() as conn:
+        for line in lines:
+            row = await ExecutionLogLine.create(
+                execution_id=execution_id, workspace_id=workspace_id, at=line.at, level=line.level,
+                message=line.message[:MAX_MESSAGE_CHARS], step=line.step, using_db=conn,
+            )
+            last = row.id
+    return last
+
+
+async def lines_after(execution_id: str, after_id: int, *, limit: int = 500) -> list[ExecutionLogLine]:
+    """The execution's lines with an id above `after_id`, oldest first."""
+    return await ExecutionLogLine.filter(execution_id=execution_id, id__gt=after_id).order_by("id").limit(limit)
