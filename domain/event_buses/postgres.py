@@ -17,7 +17,6 @@ configure a pool (`minsize`, `maxsize`, ...) are dropped, the rest goes to async
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from typing import Any, get_args
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
@@ -88,9 +87,7 @@ class PostgresBus(EventBus):
         """Stop listening and close both connections (waiting for a publish in flight)."""
         watcher, self._watcher = self._watcher, None
         if watcher is not None:
-            watcher.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await watcher
+            await _cancel(watcher)
         listen_conn, self._listen_conn = self._listen_conn, None
         if listen_conn is not None:
             await _close(listen_conn)
@@ -158,7 +155,10 @@ class PostgresBus(EventBus):
         """Reconnect the listening connection whenever it is lost or fails a health check; runs until `stop()`."""
         while True:
             try:
-                await asyncio.wait_for(self._lost.wait(), HEALTH_CHECK_INTERVAL_S)
+                # Not `asyncio.wait_for`: on 3.11 it swallows a cancel (from `stop()`) that lands just as `_lost`
+                # is set, and the watcher would go on reconnecting.
+                async with asyncio.timeout(HEALTH_CHECK_INTERVAL_S):
+                    await self._lost.wait()
             except TimeoutError:
                 if await self._listener_alive():
                     continue
@@ -200,6 +200,15 @@ class PostgresBus(EventBus):
         notice = _decode(payload, channel)
         if notice is not None:
             self._deliver(notice)
+
+
+async def _cancel(task: asyncio.Task[None]) -> None:
+    """Cancel `task` and wait for its end, cancelling again if a library swallowed the first cancel."""
+    while not task.done():
+        task.cancel()
+        await asyncio.wait({task}, timeout=1)
+    if not task.cancelled() and task.exception() is not None:
+        logger.error("the %s task had failed", task.get_name(), exc_info=task.exception())
 
 
 def _decode(payload: str | bytes, channel: str) -> Notice | None:

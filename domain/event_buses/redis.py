@@ -85,9 +85,7 @@ class RedisBus(EventBus):
         """Stop reading and close both clients."""
         reader, self._reader = self._reader, None
         if reader is not None:
-            reader.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await reader
+            await _cancel(reader)
         await self._unsubscribe()
         publisher, self._publisher = self._publisher, None
         if publisher is not None:
@@ -188,6 +186,15 @@ async def _close(client: Redis, pubsub: PubSub) -> None:
         await pubsub.aclose()
     with contextlib.suppress(RedisError, OSError):
         await client.aclose()
+
+
+async def _cancel(task: asyncio.Task[None]) -> None:
+    """Cancel `task` and wait for its end, cancelling again if a library swallowed the first cancel."""
+    while not task.done():
+        task.cancel()
+        await asyncio.wait({task}, timeout=1)
+    if not task.cancelled() and task.exception() is not None:
+        logger.error("the %s task had failed", task.get_name(), exc_info=task.exception())
 
 
 def _decode(payload: str | bytes, channel: str) -> Notice | None:

@@ -19,10 +19,10 @@ from urllib.parse import urlsplit
 
 import asyncpg
 import pytest
+from conftest import PG_SERVER_URL, service_unavailable
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
-from conftest import PG_SERVER_URL, service_unavailable
 from domain.event_buses.postgres import PostgresBus
 from domain.event_buses.redis import RedisBus
 from domain.events import EventBus, Notice
@@ -51,7 +51,6 @@ asyncio.run(main())
 class Backend:
     """One bus implementation on a fresh channel, with the hooks its tests need; stops its buses afterwards."""
 
-    name: str
     url: str
 
     def __init__(self) -> None:
@@ -68,12 +67,15 @@ class Backend:
 
     async def check(self) -> None:
         """Skip (or fail in CI) when the server does not answer."""
+        raise NotImplementedError
 
     async def send_raw(self, payload: str) -> None:
         """Put `payload` on the channel as is, as a stranger would."""
+        raise NotImplementedError
 
     async def cut_listener(self) -> None:
         """Kill, on the server's side, the connection the started bus listens on."""
+        raise NotImplementedError
 
     async def listening(self) -> int:
         """How many connections listen on the channel."""
@@ -81,7 +83,7 @@ class Backend:
 
 
 class PostgresBackend(Backend):
-    name, url = "postgres", PG_URL
+    url = PG_URL
 
     def _make(self, url: str) -> EventBus:
         return PostgresBus(url, channel=self.channel)
@@ -122,7 +124,7 @@ class PostgresBackend(Backend):
 
 
 class RedisBackend(Backend):
-    name, url = "redis", REDIS_URL
+    url = REDIS_URL
 
     def _make(self, url: str) -> EventBus:
         # The channel as client name: the reconnect test kills this bus's subscriber and no one else's.
@@ -207,6 +209,13 @@ class Outage:
             pass
         finally:
             writer.close()
+
+
+def at_port(url: str, port: int) -> str:
+    """`url` pointing at 127.0.0.1:`port`, its user and password kept."""
+    parts = urlsplit(url)
+    userinfo = parts.netloc.rpartition("@")[0]
+    return parts._replace(netloc=f"{userinfo}@127.0.0.1:{port}" if userinfo else f"127.0.0.1:{port}").geturl()
 
 
 def inbox(bus: EventBus) -> list[Notice]:
@@ -336,24 +345,26 @@ async def test_bus_retries_with_backoff_while_the_server_is_away(
     target = urlsplit(backend.url)
     outage = Outage(target.port or 0)
     await outage.up()
-    listener, publisher = backend.bus(target._replace(netloc=target.netloc.replace(
-        f"{target.hostname}:{target.port}", f"127.0.0.1:{outage.port}")).geturl()), backend.bus()
-    received = inbox(listener)
-    await listener.start()
+    try:
+        listener = backend.bus(at_port(backend.url, outage.port))
+        received = inbox(listener)
+        await listener.start()
 
-    # When the server goes away for a while (the first attempts are refused), then comes back
-    with caplog.at_level(logging.WARNING):
+        # When the server goes away for a while (the first attempts are refused), then comes back
+        with caplog.at_level(logging.WARNING):
+            await outage.down()
+            await asyncio.sleep(1.2)
+            await outage.up()
+            await eventually(lambda: len(received) == 2, "the re-scan notices")
+
+        # Then the bus retried after 0.5 s, then 1 s, reconnected, asked for a re-scan, and hears new notices
+        delays = [r.getMessage().rpartition("next attempt in ")[2] for r in caplog.records if "next attempt" in r.getMessage()]
+        assert delays[:2] == ["0.5 s", "1.0 s"]
+        assert received == RESCAN
+        await backend.bus().publish(Notice("event", 3, "ws"))
+        await eventually(lambda: len(received) == 3, "the notice after the outage")
+    finally:
         await outage.down()
-        await asyncio.sleep(1.2)
-        await outage.up()
-        await eventually(lambda: len(received) == 2, "the re-scan notices")
-
-    # Then the bus retried after 0.5 s, then 1 s, reconnected, asked for a re-scan, and hears new notices
-    assert [r.getMessage().rsplit("next attempt in ", 1)[1] for r in caplog.records if "next attempt" in r.getMessage()][:2] == ["0.5 s", "1.0 s"]
-    assert received == RESCAN
-    await publisher.publish(Notice("event", 3, "ws"))
-    await eventually(lambda: len(received) == 3, "the notice after the outage")
-    await outage.down()
 
 
 @pytest.mark.parametrize(("bus_class", "url"), [
