@@ -103,7 +103,7 @@ def scheduler() -> None:
         raise typer.Exit(2)
     broker = setup_broker(settings)
     effects = worker_effects(broker, settings)
-    loop = Scheduler(settings, effects, deliver=effects.dispatcher.deliver)  # type: ignore[attr-defined]
+    loop = Scheduler(settings, effects, deliver=effects.dispatcher.deliver)
 
     async def run() -> None:
         await Tortoise.init(config=tortoise_config(settings.database_url), _enable_global_fallback=True)

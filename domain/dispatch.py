@@ -21,9 +21,12 @@ class DispatchRequest:
 
 
 class Dispatcher:
-    """Sends task ids to the workers."""
+    """Sends task ids to the workers, and claimed outbound message ids to delivery."""
 
     async def dispatch(self, requests: list[DispatchRequest]) -> None:
+        raise NotImplementedError
+
+    async def deliver(self, message_ids: list[str]) -> None:
         raise NotImplementedError
 
 
@@ -32,6 +35,10 @@ class RecordingDispatcher(Dispatcher):
 
     def __init__(self) -> None:
         self.sent: list[DispatchRequest] = []
+        self.delivered: list[str] = []
 
     async def dispatch(self, requests: list[DispatchRequest]) -> None:
         self.sent.extend(requests)
+
+    async def deliver(self, message_ids: list[str]) -> None:
+        self.delivered.extend(message_ids)

@@ -54,7 +54,10 @@ class ExecutionContext:
     http: httpx.AsyncClient
     settings: Settings
     deadline: float
+    source_webhook_id: str | None = None
+    scheduled_for: datetime | None = None
     cancelled: Callable[[], bool] = lambda: False
+    outbound_message_ids: list[str] = field(default_factory=list)
     lines: list[LogLine] = field(default_factory=list)
     on_line: Callable[[LogLine], Any] | None = None
 

@@ -14,6 +14,7 @@ import traceback
 from domain.configs import validate_config
 from domain.enums import TaskType
 from domain.errors import ConfigInvalid, ExecutorError, PermanentError, RetryableError
+from domain.services.messages import claim_now
 from domain.services.runs import (
     Claim,
     Failure,
@@ -54,6 +55,8 @@ async def run_task(task_id: str, runtime: WorkerRuntime) -> None:
         task_id=str(task.id), execution_id=str(claim.execution.id), workspace_id=str(task.workspace_id),
         attempt=claim.execution.attempt_number, http=runtime.http, settings=runtime.settings,
         deadline=loop.time() + task.timeout_seconds, on_line=writer.push,
+        source_webhook_id=str(task.source_webhook_id) if task.source_webhook_id else None,
+        scheduled_for=task.scheduled_for,
     )
     try:
         result = await _execute(claim, ctx, runtime)
@@ -74,12 +77,23 @@ async def run_task(task_id: str, runtime: WorkerRuntime) -> None:
         failure = Failure(error=f"{type(exc).__name__}: {exc}", retryable=False, stack=traceback.format_exc())
     else:
         await writer.close()  # every line is stored before the execution ends: subscribers complete after it
-        await finish_success(claim, result.output, result.summary, effects=runtime.effects)
+        if await finish_success(claim, result.output, result.summary, effects=runtime.effects):
+            await _send_now(ctx.outbound_message_ids, runtime)
         return
     await writer.close()
     status = await finish_failure(claim, failure, policy=runtime.retry_policy, effects=runtime.effects)
     logger.info("task %r: attempt %d failed (%s) -> %s", ctx.task_id, ctx.attempt, failure.error,
                 status.value if status else "cancelled")
+
+
+async def _send_now(message_ids: list[str], runtime: WorkerRuntime) -> None:
+    """Hand the messages an attempt queued straight to delivery (a reminder is due now), not at the next tick."""
+    claimed = [m for m in message_ids if await claim_now(m, timeout_s=runtime.settings.webhook_timeout_s)]
+    if claimed:
+        try:
+            await runtime.effects.dispatcher.deliver(claimed)
+        except Exception:  # the lease runs out and the scheduler sends them
+            logger.exception("handing %d message(s) to delivery failed", len(claimed))
 
 
 async def _execute(claim: Claim, ctx: ExecutionContext, runtime: WorkerRuntime) -> ExecutorResult:

@@ -32,6 +32,7 @@ __all__ = [
     "DEFAULT_WEBHOOK_TIMEOUT_S",
     "LEASE_TIMEOUTS",
     "MESSAGE_TYPES",
+    "claim_now",
     "due_message_ids",
     "enqueue_message",
     "parse_schedule",
@@ -204,6 +205,15 @@ async def due_message_ids(
     async with in_transaction() as conn:
         rows = await due.select_for_update(skip_locked=True).using_db(conn)
         return await _claim(rows, now, lease_until, conn)
+
+
+async def claim_now(message_id: str, *, timeout_s: float = DEFAULT_WEBHOOK_TIMEOUT_S) -> bool:
+    """Claim one message that is due now (SENDING), so its sender can deliver it without waiting for a tick."""
+    now = _now()
+    row = await OutboundMessage.get_or_none(id=message_id, status=MessageStatus.QUEUED, next_attempt_at__lte=now)
+    if row is None:
+        return False
+    return bool(await _claim([row], now, now + timedelta(seconds=timeout_s * LEASE_TIMEOUTS), None))
 
 
 async def _claim(

@@ -190,6 +190,8 @@ def _check_config_links(
             ("executionConfig", "webhookId"),
             f"a {draft.task_type.value} needs executionConfig.webhookId or sourceWebhookId to send to",
         )
+    if config.get("notify") is not None and notify.get("webhookId") is None and draft.source_webhook_id is None:
+        bad(("executionConfig", "notify", "webhookId"), "a report to notify needs notify.webhookId or sourceWebhookId")
     if draft.task_type == TaskType.REMINDER:
         if config.get("remindAt") is not None:
             draft.scheduled_for = datetime.fromisoformat(config["remindAt"])

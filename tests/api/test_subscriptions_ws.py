@@ -279,3 +279,10 @@ async def test_worker_driven_transitions_reach_subscribers(app_server: RunningAp
     assert event["toStatus"] == "IN_PROGRESS"
 
 
+
+
+async def test_a_websocket_from_an_origin_not_listed_is_refused(app_server: RunningApp) -> None:
+    url = app_server.url.replace("http://", "ws://") + "/graphql"
+    with pytest.raises(websockets.InvalidStatus) as refused:
+        await websockets.connect(url, subprotocols=["graphql-transport-ws"], origin="http://elsewhere.example")
+    assert refused.value.response.status_code == 403

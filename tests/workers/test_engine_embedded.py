@@ -156,3 +156,68 @@ async def test_completion_notice_reaches_the_source_webhook(api: Caller, target:
     delivered = target.hits("hook")[0]
     assert delivered["headers"]["webhook-id"] == str(message.id)
     assert b'"task.completed"' in delivered["body"]
+
+
+async def webhook(api: Caller, url: str) -> tuple[str, str]:
+    made = (await api('mutation($url: String!) { createWebhook(input: {name: "n", url: $url}) { webhook { id } secret } }',
+                      {"url": url}))["createWebhook"]
+    return made["webhook"]["id"], made["secret"]
+
+
+async def arrived(target: Target, key: str, count: int = 1, timeout_s: float = 10) -> list[dict]:
+    deadline = time.monotonic() + timeout_s
+    while len(target.hits(key)) < count:
+        assert time.monotonic() < deadline, f"{count} request(s) to {key} did not arrive"
+        await asyncio.sleep(0.02)
+    return target.hits(key)
+
+
+def verified(secret: str, request: dict) -> dict:
+    from standardwebhooks import Webhook
+
+    return Webhook(secret).verify(request["body"], request["headers"])
+
+
+async def test_a_notification_is_delivered_signed(api: Caller, target: Target) -> None:
+    hook, secret = await webhook(api, target.script("notify-hook", 200))
+    config = {"message": "invoice paid", "recipient": "ops@example.com", "subject": "Paid", "webhookId": hook}
+    payload = (await api(CREATE_TASK, {"input": task_input("NOTIFICATION", config, **BOT)}))["createTask"]
+    task = await settled(payload["task"]["id"])
+    assert task.status == TaskStatus.COMPLETED
+    (request,) = await arrived(target, "notify-hook")
+    body = verified(secret, request)
+    assert body["type"] == "notification" and body["id"] == task.result["outboundMessageId"]
+    assert body["data"] == {"taskId": str(task.id), "recipient": "ops@example.com", "subject": "Paid",
+                            "message": "invoice paid"}
+
+
+async def test_a_reminder_is_sent_on_time_and_a_cancelled_one_never(api: Caller, target: Target) -> None:
+    hook, secret = await webhook(api, target.script("remind-hook", 200))
+    due = datetime.now(UTC) + timedelta(seconds=2)
+    config = {"message": "call the client", "remindAt": due.isoformat(), "webhookId": hook}
+    kept = (await api(CREATE_TASK, {"input": task_input("REMINDER", config, **BOT)}))["createTask"]["task"]
+    dropped = (await api(CREATE_TASK, {"input": task_input("REMINDER", {**config, "message": "never"},
+                                                           **BOT)}))["createTask"]["task"]
+    assert kept["status"] == dropped["status"] == "SCHEDULED"
+    await api(action("cancelTask"), {"id": dropped["id"]})
+    (request,) = await arrived(target, "remind-hook")
+    late_s = request["at"] - due.timestamp()
+    assert -0.05 <= late_s <= 1.0, f"the reminder arrived {late_s:.2f} s after its time"
+    assert verified(secret, request)["data"]["message"] == "call the client"
+    await asyncio.sleep(0.5)
+    assert len(target.hits("remind-hook")) == 1
+    assert await OutboundMessage.filter(task_id=dropped["id"]).count() == 0
+
+
+async def test_a_report_task_computes_in_the_workspace_and_notifies(api: Caller, target: Target) -> None:
+    hook, secret = await webhook(api, target.script("report-hook", 200))
+    await api(CREATE_TASK, {"input": task_input("API_CALL", {"apiEndpoint": "https://example.com/x"})})
+    config = {"reportType": "task_summary", "notify": {"webhookId": hook}}
+    created = (await api(CREATE_TASK, {"input": task_input("REPORT_GENERATION", config, **BOT)}))["createTask"]
+    task = await settled(created["task"]["id"])
+    assert task.status == TaskStatus.COMPLETED
+    assert task.result["report"]["total"] == 2 and task.result["report"]["byType"]["REPORT_GENERATION"] == 1
+    assert task.result["summary"].strip()
+    (request,) = await arrived(target, "report-hook")
+    body = verified(secret, request)
+    assert body["type"] == "report" and body["data"]["data"]["total"] == 2

@@ -1,0 +1,21 @@
+"""REMINDER: the task waited SCHEDULED until its time (API.md's REMINDER rule); now it sends at once."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from domain.configs import ReminderConfig
+from workers.context import ExecutionContext, ExecutorResult
+from workers.executors._messages import queue_message
+
+__all__ = ["run"]
+
+
+async def run(config: ReminderConfig, ctx: ExecutionContext) -> ExecutorResult:
+    data = {"taskId": ctx.task_id, "recipient": config.recipient, "subject": config.subject,
+            "message": config.message}
+    message_id = await queue_message(ctx, kind="reminder", webhook_id=config.webhook_id, data=data,
+                                     body=config.message, recipient=config.recipient, subject=config.subject)
+    due = ctx.scheduled_for or datetime.now(UTC)
+    return ExecutorResult({"outboundMessageId": message_id, "scheduledFor": due.isoformat()},
+                          f"reminder {message_id} sent for {due.isoformat()}")
