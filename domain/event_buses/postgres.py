@@ -18,27 +18,27 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any, get_args
+from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import asyncpg
 
-from domain.events import CHANNEL, EventBus, Notice, NoticeKind
+from domain.event_buses._common import (
+    CONNECT_TIMEOUT_S,
+    HEALTH_CHECK_INTERVAL_S,
+    RECONNECT_INITIAL_DELAY_S,
+    RECONNECT_MAX_DELAY_S,
+    RESCAN_NOTICES,
+    cancel_task,
+    decode_notice,
+    redacted,
+)
+from domain.events import CHANNEL, EventBus, Notice
 
 __all__ = ["RESCAN_NOTICES", "PostgresBus"]
 
 logger = logging.getLogger(__name__)
 
-#: Delivered after a reconnect: notices may have been missed, so every subscriber re-reads its table.
-RESCAN_NOTICES = (Notice("event", 0, "*"), Notice("log", 0, "*"))
-#: The first pause between reconnection attempts; it doubles after each failure.
-RECONNECT_INITIAL_DELAY_S = 0.5
-#: The longest pause between reconnection attempts.
-RECONNECT_MAX_DELAY_S = 5.0
-#: How long opening a connection, a health check or one `pg_notify` may take.
-CONNECT_TIMEOUT_S = 5.0
-#: An idle listening connection is checked with `SELECT 1` this often (a dead peer sends no FIN).
-HEALTH_CHECK_INTERVAL_S = 30.0
 
 #: Query options of a Tortoise URL that configure Tortoise's pool: asyncpg would send them to the server as
 #: settings, which it rejects.
@@ -47,7 +47,6 @@ _TORTOISE_POOL_OPTIONS = frozenset({
     "statement_cache_size", "max_cached_statement_lifetime", "max_cacheable_statement_size", "schema",
 })
 _TRUE = frozenset({"1", "true", "yes", "on"})
-_KINDS = frozenset(get_args(NoticeKind))
 #: What a failed connection attempt raises.
 _CONNECT_ERRORS = (OSError, asyncpg.PostgresError, asyncpg.InterfaceError)
 
@@ -63,7 +62,7 @@ class PostgresBus(EventBus):
     def __init__(self, url: str, *, channel: str = CHANNEL) -> None:
         super().__init__()
         self._dsn, self._connect_options = _asyncpg_dsn(url)
-        self._safe_url = _redacted(url)
+        self._safe_url = redacted(url)
         self._channel = channel
         self._listen_conn: asyncpg.Connection | None = None
         self._watcher: asyncio.Task[None] | None = None
@@ -87,7 +86,7 @@ class PostgresBus(EventBus):
         """Stop listening and close both connections (waiting for a publish in flight)."""
         watcher, self._watcher = self._watcher, None
         if watcher is not None:
-            await _cancel(watcher)
+            await cancel_task(watcher)
         listen_conn, self._listen_conn = self._listen_conn, None
         if listen_conn is not None:
             await _close(listen_conn)
@@ -197,30 +196,11 @@ class PostgresBus(EventBus):
     # -- receiving -----------------------------------------------------------------------------------------
 
     def _on_notification(self, conn: object, pid: int, channel: str, payload: str) -> None:
-        notice = _decode(payload, channel)
+        notice = decode_notice(payload, channel)
         if notice is not None:
             self._deliver(notice)
 
 
-async def _cancel(task: asyncio.Task[None]) -> None:
-    """Cancel `task` and wait for its end, cancelling again if a library swallowed the first cancel."""
-    while not task.done():
-        task.cancel()
-        await asyncio.wait({task}, timeout=1)
-    if not task.cancelled() and task.exception() is not None:
-        logger.error("the %s task had failed", task.get_name(), exc_info=task.exception())
-
-
-def _decode(payload: str | bytes, channel: str) -> Notice | None:
-    """The notice in `payload`, or None (logged) when it is not one: a stranger may NOTIFY on our channel."""
-    try:
-        notice = Notice.decode(payload)
-        if notice.kind not in _KINDS:
-            raise ValueError(f"unknown kind {notice.kind!r}")
-    except (ValueError, KeyError, TypeError) as exc:
-        logger.warning("ignoring a malformed notice on %r (%s): %r", channel, exc, payload[:200])
-        return None
-    return notice
 
 
 async def _close(conn: asyncpg.Connection) -> None:
@@ -241,12 +221,3 @@ def _asyncpg_dsn(url: str) -> tuple[str, dict[str, Any]]:
         elif key not in _TORTOISE_POOL_OPTIONS:
             query.append((key, value))
     return urlunsplit(("postgresql", parts.netloc, parts.path, urlencode(query), "")), options
-
-
-def _redacted(url: str) -> str:
-    """`url` with its password replaced by `***`, fit for logs and error messages."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    host = parts.netloc.rpartition("@")[2]
-    return urlunsplit(parts._replace(netloc=f"{parts.username or ''}:***@{host}"))

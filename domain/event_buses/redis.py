@@ -19,8 +19,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from typing import Any, get_args
-from urllib.parse import urlsplit, urlunsplit
+from typing import Any
 
 from redis.asyncio import Redis
 from redis.asyncio.client import PubSub
@@ -28,26 +27,25 @@ from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
 
-from domain.events import CHANNEL, EventBus, Notice, NoticeKind
+from domain.event_buses._common import (
+    CONNECT_TIMEOUT_S,
+    HEALTH_CHECK_INTERVAL_S,
+    RECONNECT_INITIAL_DELAY_S,
+    RECONNECT_MAX_DELAY_S,
+    RESCAN_NOTICES,
+    cancel_task,
+    decode_notice,
+    redacted,
+)
+from domain.events import CHANNEL, EventBus, Notice
 
 __all__ = ["RESCAN_NOTICES", "RedisBus"]
 
 logger = logging.getLogger(__name__)
 
-#: Delivered after a reconnect: notices may have been missed, so every subscriber re-reads its table.
-RESCAN_NOTICES = (Notice("event", 0, "*"), Notice("log", 0, "*"))
-#: The first pause between reconnection attempts; it doubles after each failure.
-RECONNECT_INITIAL_DELAY_S = 0.5
-#: The longest pause between reconnection attempts.
-RECONNECT_MAX_DELAY_S = 5.0
-#: How long opening a connection (and waiting for the SUBSCRIBE confirmation) may take.
-CONNECT_TIMEOUT_S = 5.0
-#: An idle subscriber connection sends a PING this often, so a dead one is noticed.
-HEALTH_CHECK_INTERVAL_S = 30.0
 #: The name the bus's connections carry in `CLIENT LIST`.
 DEFAULT_CLIENT_NAME = "taskloom-events"
 
-_KINDS = frozenset(get_args(NoticeKind))
 
 
 class RedisBus(EventBus):
@@ -62,7 +60,7 @@ class RedisBus(EventBus):
     def __init__(self, url: str, *, channel: str = CHANNEL, client_name: str = DEFAULT_CLIENT_NAME) -> None:
         super().__init__()
         self._url = url
-        self._safe_url = _redacted(url)
+        self._safe_url = redacted(url)
         self._channel = channel
         self._client_name = client_name
         self._publisher: Redis | None = None
@@ -85,7 +83,7 @@ class RedisBus(EventBus):
         """Stop reading and close both clients."""
         reader, self._reader = self._reader, None
         if reader is not None:
-            await _cancel(reader)
+            await cancel_task(reader)
         await self._unsubscribe()
         publisher, self._publisher = self._publisher, None
         if publisher is not None:
@@ -167,7 +165,7 @@ class RedisBus(EventBus):
             message = await pubsub.get_message(timeout=HEALTH_CHECK_INTERVAL_S)
             if message is None or message["type"] != "message":
                 continue
-            notice = _decode(message["data"], self._channel)
+            notice = decode_notice(message["data"], self._channel)
             if notice is not None:
                 self._deliver(notice)
 
@@ -188,31 +186,3 @@ async def _close(client: Redis, pubsub: PubSub) -> None:
         await client.aclose()
 
 
-async def _cancel(task: asyncio.Task[None]) -> None:
-    """Cancel `task` and wait for its end, cancelling again if a library swallowed the first cancel."""
-    while not task.done():
-        task.cancel()
-        await asyncio.wait({task}, timeout=1)
-    if not task.cancelled() and task.exception() is not None:
-        logger.error("the %s task had failed", task.get_name(), exc_info=task.exception())
-
-
-def _decode(payload: str | bytes, channel: str) -> Notice | None:
-    """The notice in `payload`, or None (logged) when it is not one: a stranger may PUBLISH on our channel."""
-    try:
-        notice = Notice.decode(payload)
-        if notice.kind not in _KINDS:
-            raise ValueError(f"unknown kind {notice.kind!r}")
-    except (ValueError, KeyError, TypeError) as exc:
-        logger.warning("ignoring a malformed notice on %r (%s): %r", channel, exc, payload[:200])
-        return None
-    return notice
-
-
-def _redacted(url: str) -> str:
-    """`url` with its password replaced by `***`, fit for logs and error messages."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    host = parts.netloc.rpartition("@")[2]
-    return urlunsplit(parts._replace(netloc=f"{parts.username or ''}:***@{host}"))

@@ -7,7 +7,7 @@ from typing import Any
 
 from domain.enums import TaskType
 from workers.context import ExecutionContext, ExecutorResult
-from workers.executors import api_call, notification, reminder, report_generation
+from workers.executors import api_call, ghl_action, notification, reminder, report_generation
 
 __all__ = ["EXECUTORS", "Executor"]
 
@@ -16,6 +16,7 @@ Executor = Callable[[Any, ExecutionContext], Awaitable[ExecutorResult]]
 #: The executor of each task type; a type missing here fails its attempts with a clear PermanentError.
 EXECUTORS: Mapping[TaskType, Executor] = {
     TaskType.API_CALL: api_call.run,
+    TaskType.GHL_ACTION: ghl_action.run,
     TaskType.NOTIFICATION: notification.run,
     TaskType.REMINDER: reminder.run,
     TaskType.REPORT_GENERATION: report_generation.run,
