@@ -104,6 +104,25 @@ async def db(database_url: str) -> AsyncIterator[str]:
     await wipe()
 
 
+@contextlib.asynccontextmanager
+async def serving(app: Any, port: int) -> AsyncIterator[Any]:
+    """`app` under uvicorn on 127.0.0.1:`port`, on the tests' event loop, for the duration of the block."""
+    import uvicorn
+
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on",
+                                           timeout_graceful_shutdown=1))
+    task = asyncio.ensure_future(server.serve())
+    while not server.started:
+        if task.done():
+            task.result()
+        await asyncio.sleep(0.01)
+    try:
+        yield server
+    finally:
+        server.should_exit = True
+        await task
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -119,8 +138,6 @@ class RunningApp:
 @pytest.fixture(scope="session")
 async def app_server(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[RunningApp]:
     """The Taskloom app served by uvicorn on 127.0.0.1, on the tests' event loop."""
-    import uvicorn
-
     from api.app import create_app
     from domain.settings import load_settings
 
@@ -135,15 +152,8 @@ async def app_server(database_url: str, tmp_path_factory: pytest.TempPathFactory
     # A recording dispatcher: these tests look at the API and the state machine, not at workers.
     app = create_app(settings, own_database=False, effects=Effects())
     port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
-    serving = asyncio.ensure_future(server.serve())
-    while not server.started:
-        if serving.done():
-            serving.result()
-        await asyncio.sleep(0.01)
-    yield RunningApp(url=f"http://127.0.0.1:{port}", app=app)
-    server.should_exit = True
-    await serving
+    async with serving(app, port):
+        yield RunningApp(url=f"http://127.0.0.1:{port}", app=app)
 
 
 @pytest.fixture

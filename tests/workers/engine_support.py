@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
-import uvicorn
+from conftest import serving
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -54,17 +54,10 @@ class Target:
                                  Route("/slow/{key}", slow, methods=["GET", "POST"])])
 
 
-async def serve(app: Any, port: int) -> AsyncIterator[uvicorn.Server]:
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on",
-                                           timeout_graceful_shutdown=1))
-    serving = asyncio.ensure_future(server.serve())
-    while not server.started:
-        if serving.done():
-            serving.result()
-        await asyncio.sleep(0.01)
-    yield server
-    server.should_exit = True
-    await serving
+async def serve(app: Any, port: int) -> AsyncIterator[Any]:
+    """`conftest.serving` as an async generator, for module fixtures that `async for` over it."""
+    async with serving(app, port) as server:
+        yield server
 
 
 async def settled(task_id: str, *, timeout_s: float = 15, statuses: frozenset[TaskStatus] = RUN_ENDING_STATES) -> Task:

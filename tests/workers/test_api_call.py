@@ -11,7 +11,6 @@ import asyncio
 import base64
 import json
 import logging
-import socket
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -20,7 +19,7 @@ from typing import Any
 
 import httpx
 import pytest
-import uvicorn
+from conftest import free_port, serving
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response, StreamingResponse
@@ -135,24 +134,13 @@ def stub_app(seen: list[Seen]) -> Starlette:
     )
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 async def serve_stub() -> AsyncIterator[Stub]:
     seen: list[Seen] = []
     port = free_port()
-    server = uvicorn.Server(uvicorn.Config(stub_app(seen), host="127.0.0.1", port=port, log_level="warning"))
-    serving = asyncio.ensure_future(server.serve())
-    while not server.started:
-        if serving.done():
-            serving.result()
-        await asyncio.sleep(0.01)
-    yield Stub(url=f"http://127.0.0.1:{port}", seen=seen)
-    server.should_exit = True
-    await serving
+    async with serving(stub_app(seen), port):
+        yield Stub(url=f"http://127.0.0.1:{port}", seen=seen)
 
 
 @pytest.fixture(scope="session")

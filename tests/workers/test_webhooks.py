@@ -16,8 +16,7 @@ from typing import Any
 import httpx
 import pytest
 import standardwebhooks
-import uvicorn
-from conftest import free_port
+from conftest import free_port, serving
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
@@ -71,15 +70,8 @@ async def receiver_server() -> AsyncIterator[Receiver]:
     port = free_port()
     receiver = Receiver(url=f"http://127.0.0.1:{port}/hook")
     app = Starlette(routes=[Route("/hook", receiver.handle, methods=["POST"])])
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off"))
-    serving = asyncio.ensure_future(server.serve())
-    while not server.started:
-        if serving.done():
-            serving.result()
-        await asyncio.sleep(0.01)
-    yield receiver
-    server.should_exit = True
-    await serving
+    async with serving(app, port):
+        yield receiver
 
 
 @pytest.fixture
