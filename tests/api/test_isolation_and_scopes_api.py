@@ -133,3 +133,20 @@ async def test_graphiql_page_and_health_need_no_key(http: httpx.AsyncClient) -> 
     assert (await http.get("/healthz")).json() == {"status": "ok"}
     ready = await http.get("/readyz")
     assert ready.status_code == 200 and ready.json()["checks"]["database"] == "ok"
+
+
+async def test_readyz_reports_an_unreachable_broker(app_server: object, database_url: str) -> None:
+    from conftest import free_port, serving
+
+    from api.app import create_app
+    from domain.services.effects import Effects
+    from domain.settings import load_settings
+
+    dead = free_port()  # nothing listens there
+    settings = load_settings(database_url=database_url, broker_url=f"redis://127.0.0.1:{dead}/0", _env_file=None)
+    port = free_port()
+    app = create_app(settings, own_database=False, effects=Effects())
+    async with serving(app, port), httpx.AsyncClient() as client:
+        ready = await client.get(f"http://127.0.0.1:{port}/readyz")
+    assert ready.status_code == 503
+    assert ready.json()["checks"] == {"database": "ok", "broker": "unreachable: ConnectionError"}
