@@ -294,8 +294,8 @@ class GhlResources:
 
 # One entry per event loop and broker URL: an aiohttp session and a Redis connection pool belong to the loop
 # that opened them, and the limiter's kind follows TASKLOOM_BROKER_URL. Process-wide on purpose: the limiter
-# must count every task of the process, and the client pools connections to GHL. The brief for issue 6 keeps
-# it out of the Resources middleware; `close_shared_resources()` closes them (tests, shutdown).
+# must count every task of the process, and the client pools connections to GHL. The Resources middleware
+# does not own them (yet): `close_shared_resources()` closes them; tests call it, a worker's exit drops them.
 _SHARED: dict[tuple[asyncio.AbstractEventLoop, str], GhlResources] = {}
 
 
