@@ -19,6 +19,7 @@ from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types.unset import UNSET, UnsetType
 from tortoise import Tortoise, connections
 
+from api.artifacts import download_artifact
 from api.auth import ANONYMOUS, PRINCIPAL_KEY, BearerAuthMiddleware, bearer_key
 from api.graphql.context import Context, Services
 from api.graphql.loaders import Loaders
@@ -122,6 +123,7 @@ def create_app(settings: Settings, *, own_database: bool = True, effects: Effect
         routes=[
             Route("/healthz", healthz),
             Route("/readyz", readyz),
+            Route("/artifacts/{artifact_id}", download_artifact, methods=["GET"]),
             Route("/graphql", graphql),
             WebSocketRoute("/graphql", graphql),
         ],

@@ -24,6 +24,7 @@ class ExecutorResult:
 
     output: dict[str, Any]
     summary: str
+    steps: list[dict[str, Any]] | None = None
 
 
 @dataclass(frozen=True)
@@ -43,6 +44,9 @@ class ExecutionContext:
 
     Attributes:
         http: the process's shared, egress-guarded httpx client.
+        browser: the process's browser pool (`workers.browser.BrowserPool`), for browser executors.
+        artifacts: where screenshots and other files go (`workers.artifacts.ArtifactStore`).
+        steps: a browser executor's step records, recorded on the execution even when the attempt fails.
         deadline: `loop.time()` by which the attempt must end (the task's timeoutSeconds).
         cancelled: true once cancelTask asked the attempt to stop; long executors check it between steps.
     """
@@ -60,6 +64,9 @@ class ExecutionContext:
     outbound_message_ids: list[str] = field(default_factory=list)
     lines: list[LogLine] = field(default_factory=list)
     on_line: Callable[[LogLine], Any] | None = None
+    browser: Any = None  # workers.browser.BrowserPool of the process (None where no browser is available)
+    artifacts: Any = None  # workers.artifacts.ArtifactStore
+    steps: list[dict[str, Any]] | None = None  # step records so far; kept on the execution, failed or not
 
     def log(self, message: str, *, level: str = "INFO", step: int | None = None) -> None:
         """Report progress: kept with the execution and streamed to `executionLog` subscribers."""

@@ -57,5 +57,6 @@ async def engine(settings: Settings, effects: Effects, *, threads: int = DEFAULT
             # Worker threads wait on coroutines of this loop: stop them from another thread.
             await asyncio.to_thread(worker.stop)
         if runtime is not None:
+            await runtime.close_browser()
             await runtime.http.aclose()
         broker.close()

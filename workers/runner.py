@@ -56,7 +56,7 @@ async def run_task(task_id: str, runtime: WorkerRuntime) -> None:
         attempt=claim.execution.attempt_number, http=runtime.http, settings=runtime.settings,
         deadline=loop.time() + task.timeout_seconds, on_line=writer.push,
         source_webhook_id=str(task.source_webhook_id) if task.source_webhook_id else None,
-        scheduled_for=task.scheduled_for,
+        scheduled_for=task.scheduled_for, browser=runtime.browser_pool, artifacts=runtime.artifact_store,
     )
     try:
         result = await _execute(claim, ctx, runtime)
@@ -77,11 +77,13 @@ async def run_task(task_id: str, runtime: WorkerRuntime) -> None:
         failure = Failure(error=f"{type(exc).__name__}: {exc}", retryable=False, stack=traceback.format_exc())
     else:
         await writer.close()  # every line is stored before the execution ends: subscribers complete after it
-        if await finish_success(claim, result.output, result.summary, effects=runtime.effects):
+        if await finish_success(claim, result.output, result.summary, effects=runtime.effects,
+                                steps=result.steps):
             await _send_now(ctx.outbound_message_ids, runtime)
         return
     await writer.close()
-    status = await finish_failure(claim, failure, policy=runtime.retry_policy, effects=runtime.effects)
+    status = await finish_failure(claim, failure, policy=runtime.retry_policy, effects=runtime.effects,
+                                  steps=ctx.steps)
     logger.info("task %r: attempt %d failed (%s) -> %s", ctx.task_id, ctx.attempt, failure.error,
                 status.value if status else "cancelled")
 

@@ -25,6 +25,8 @@ from domain.services.runs import RetryPolicy
 from domain.settings import Settings
 
 if TYPE_CHECKING:
+    from workers.artifacts import ArtifactStore
+    from workers.browser import BrowserPool
     from workers.webhooks import WebhookSender
 
 __all__ = ["Resources", "WorkerRuntime", "get_runtime"]
@@ -41,6 +43,7 @@ class WorkerRuntime:
     effects: Effects
     worker_id: str
     _sender: WebhookSender | None = field(default=None, repr=False)
+    _browser: BrowserPool | None = field(default=None, repr=False)
 
     @property
     def retry_policy(self) -> RetryPolicy:
@@ -58,6 +61,28 @@ class WorkerRuntime:
                 timeout_s=self.settings.webhook_timeout_s, schedule=parse_schedule(self.settings.webhook_schedule),
             )
         return self._sender
+
+    @property
+    def browser_pool(self) -> BrowserPool:
+        """The process's browser pool (built on first use; Chromium starts on the first browser task)."""
+        if self._browser is None:
+            from workers.browser import BrowserPool
+
+            self._browser = BrowserPool(self.settings)
+        return self._browser
+
+    @property
+    def artifact_store(self) -> ArtifactStore:
+        """Where screenshots go: the filesystem under TASKLOOM_ARTIFACTS_DIR."""
+        from workers.artifacts import FilesystemStore
+
+        return FilesystemStore(self.settings.artifacts_dir)
+
+    async def close_browser(self) -> None:
+        """Close the browser pool, if one was started."""
+        if self._browser is not None:
+            await self._browser.close()
+            self._browser = None
 
 
 def worker_name() -> str:
@@ -99,6 +124,7 @@ class Resources(Middleware):
         runtime = self.runtime
 
         async def close() -> None:
+            await runtime.close_browser()
             await runtime.http.aclose()
             await connections.close_all()
 
