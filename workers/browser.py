@@ -6,6 +6,15 @@ subresources, fetch/XHR) passes `EgressGuard`, a `context.route("**/*")` handler
 `EgressPolicy.check_url` the httpx client uses, and aborts what it refuses. Not routed by Playwright, so not
 covered: WebSocket connections a page opens (a later `route_web_socket` could close that).
 
+Remote mode (a task's `remoteBrowser: true`): the task's context comes from a browser reached over CDP
+instead of the local Chromium. With `TASKLOOM_BROWSERBASE_API_KEY` set, a Browserbase session is created for
+the task (`POST {base}/v1/sessions`, header `X-BB-API-Key`), its `connectUrl` connected with
+`connect_over_cdp`, its id and live-view URL (`GET /v1/sessions/{id}/debug` -> `debuggerFullscreenUrl`)
+reported through `on_session` (recorded on the execution), and the session released at the end (`POST
+/v1/sessions/{id}` with `{"status": "REQUEST_RELEASE"}`). Otherwise `TASKLOOM_BROWSER_CDP_URL` is connected
+and a fresh context made in it. The operator's URLs are trusted (no egress check on the Browserbase API
+or the CDP endpoint); the page's own requests still pass the EgressGuard route.
+
 `map_browser_errors()` translates Playwright failures at the boundary (STYLE.md section 5): a navigation
 that fails or times out is retryable, a step whose selector never appears is permanent.
 """
@@ -15,10 +24,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+import httpx
 from playwright.async_api import Browser, BrowserContext, Playwright, Request, Route, async_playwright
 from playwright.async_api import Error as PlaywrightError
 from playwright.async_api import TimeoutError as PlaywrightTimeout
@@ -27,7 +37,13 @@ from domain.egress import EgressPolicy, EgressRefused
 from domain.errors import PermanentError, RetryableError
 from domain.settings import Settings
 
-__all__ = ["CHROMIUM_ARGS", "BrowserPool", "EgressGuard", "map_browser_errors", "read_values"]
+__all__ = ["CHROMIUM_ARGS", "BrowserPool", "EgressGuard", "OnSession", "map_browser_errors", "read_values"]
+
+#: Called with `(session_id, debug_url)` once a remote (Browserbase) session exists.
+OnSession = Callable[[str, str | None], Awaitable[None]]
+
+#: How long a Browserbase API call or a CDP connection may take, in seconds.
+REMOTE_TIMEOUT_S = 30.0
 
 logger = logging.getLogger(__name__)
 
@@ -91,6 +107,11 @@ class BrowserPool:
         self._lock = asyncio.Lock()
         self.launches = 0
 
+    async def _started(self) -> Playwright:
+        if self._playwright is None:
+            self._playwright = await async_playwright().start()
+        return self._playwright
+
     async def browser(self) -> Browser:
         """The running browser, launched (or relaunched after a crash) when needed."""
         async with self._lock:
@@ -100,9 +121,8 @@ class BrowserPool:
                 logger.warning("the browser disconnected (crashed?): launching a new one")
                 with contextlib.suppress(Exception):
                     await self._browser.close()
-            if self._playwright is None:
-                self._playwright = await async_playwright().start()
-            self._browser = await self._playwright.chromium.launch(
+            playwright = await self._started()
+            self._browser = await playwright.chromium.launch(
                 executable_path=str(self.settings.chromium_path), args=list(CHROMIUM_ARGS), headless=True,
             )
             self.launches += 1
@@ -111,9 +131,13 @@ class BrowserPool:
 
     @contextlib.asynccontextmanager
     async def context(
-        self, *, viewport: dict[str, int] | None = None
+        self, *, viewport: dict[str, int] | None = None, remote: bool = False, on_session: OnSession | None = None
     ) -> AsyncIterator[tuple[BrowserContext, EgressGuard]]:
-        """A fresh, egress-guarded browser context, closed when the block ends."""
+        """A fresh, egress-guarded browser context, closed when the block ends (`remote`: see the module doc)."""
+        if remote:
+            async with self._remote_context(viewport, on_session) as pair:
+                yield pair
+            return
         guard = EgressGuard(EgressPolicy.from_setting(self.settings.egress_allowlist))
         try:
             browser = await self.browser()
@@ -128,6 +152,35 @@ class BrowserPool:
             with contextlib.suppress(Exception):
                 await context.close()
 
+    @contextlib.asynccontextmanager
+    async def _remote_context(
+        self, viewport: dict[str, int] | None, on_session: OnSession | None
+    ) -> AsyncIterator[tuple[BrowserContext, EgressGuard]]:
+        settings = self.settings
+        if not settings.browserbase_api_key and not settings.browser_cdp_url:
+            raise PermanentError("remoteBrowser needs TASKLOOM_BROWSERBASE_API_KEY or TASKLOOM_BROWSER_CDP_URL")
+        guard = EgressGuard(EgressPolicy.from_setting(settings.egress_allowlist))
+        async with contextlib.AsyncExitStack() as stack:
+            if settings.browserbase_api_key:
+                session = await stack.enter_async_context(_browserbase_session(settings, viewport, on_session))
+                endpoint, what = session, "the Browserbase session"
+            else:
+                endpoint, what = settings.browser_cdp_url, "the remote browser (TASKLOOM_BROWSER_CDP_URL)"
+            playwright = await self._started()
+            try:
+                browser = await playwright.chromium.connect_over_cdp(endpoint, timeout=REMOTE_TIMEOUT_S * 1000)
+            except PlaywrightError as exc:
+                raise RetryableError(f"could not connect to {what}: {_first_line(exc)}") from exc
+            stack.push_async_callback(_quietly, browser.close)  # disconnects; the remote browser lives on
+            if settings.browserbase_api_key and browser.contexts:
+                context = browser.contexts[0]  # the session's own browser: its default context
+            else:
+                context = await browser.new_context(viewport=viewport,  # type: ignore[arg-type]
+                                                    service_workers="block")
+                stack.push_async_callback(_quietly, context.close)
+            await context.route("**/*", guard.handle)
+            yield context, guard
+
     async def close(self) -> None:
         """Close the browser and stop Playwright."""
         async with self._lock:
@@ -139,6 +192,58 @@ class BrowserPool:
                 with contextlib.suppress(Exception):
                     await self._playwright.stop()
                 self._playwright = None
+
+
+async def _quietly(close: Callable[[], Awaitable[Any]]) -> None:
+    with contextlib.suppress(Exception):
+        await close()
+
+
+@contextlib.asynccontextmanager
+async def _browserbase_session(settings: Settings, viewport: dict[str, int] | None,
+                               on_session: OnSession | None) -> AsyncIterator[str]:
+    """A Browserbase session for one task: yields its connectUrl; released when the block ends."""
+    base = settings.browserbase_base_url.rstrip("/")
+    headers = {"X-BB-API-Key": settings.browserbase_api_key}
+    body: dict[str, Any] = {"browserSettings": {"viewport": viewport}} if viewport else {}
+    # The operator's API (trusted): a plain client, not the egress-guarded shared one.
+    async with httpx.AsyncClient(base_url=base, headers=headers, timeout=REMOTE_TIMEOUT_S, trust_env=False) as api:
+        created = await _bb_call(api, "POST", "/v1/sessions", json=body)
+        session_id, connect_url = created.get("id"), created.get("connectUrl")
+        if not isinstance(session_id, str) or not isinstance(connect_url, str):
+            raise PermanentError("Browserbase answered POST /v1/sessions without id and connectUrl")
+        try:
+            debug_url: str | None = None
+            with contextlib.suppress(RetryableError, PermanentError):
+                debug = await _bb_call(api, "GET", f"/v1/sessions/{session_id}/debug")
+                debug_url = debug.get("debuggerFullscreenUrl") or debug.get("debuggerUrl")
+            logger.info("Browserbase session %s created", session_id)
+            if on_session is not None:
+                await on_session(session_id, debug_url)
+            yield connect_url
+        finally:
+            try:
+                await _bb_call(api, "POST", f"/v1/sessions/{session_id}", json={"status": "REQUEST_RELEASE"})
+            except Exception as exc:  # the session times out by itself; the task's outcome is what matters
+                logger.warning("could not release Browserbase session %s: %s", session_id, exc)
+
+
+async def _bb_call(api: httpx.AsyncClient, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
+    """One Browserbase API call; 401/403/404/400/422 are permanent, the rest (429, 5xx, network) retryable."""
+    try:
+        response = await api.request(method, path, **kwargs)
+    except httpx.HTTPError as exc:
+        raise RetryableError(f"Browserbase {method} {path} failed: {type(exc).__name__}") from exc
+    if response.status_code in (400, 401, 403, 404, 422):
+        raise PermanentError(f"Browserbase {method} {path} answered HTTP {response.status_code} "
+                             "(check TASKLOOM_BROWSERBASE_API_KEY)")
+    if not response.is_success:
+        raise RetryableError(f"Browserbase {method} {path} answered HTTP {response.status_code}")
+    try:
+        data = response.json()
+    except ValueError:
+        return {}
+    return data if isinstance(data, dict) else {}
 
 
 def _first_line(exc: BaseException) -> str:

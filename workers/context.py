@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -13,7 +13,7 @@ import httpx
 
 from domain.settings import Settings
 
-__all__ = ["ExecutionContext", "ExecutorResult", "LogLine"]
+__all__ = ["ExecutionContext", "ExecutorResult", "LogLine", "session_recorder"]
 
 logger = logging.getLogger(__name__)
 
@@ -79,3 +79,15 @@ class ExecutionContext:
     def remaining_s(self) -> float:
         """Seconds left before the deadline (never negative)."""
         return max(0.0, self.deadline - asyncio.get_running_loop().time())
+
+
+def session_recorder(ctx: ExecutionContext) -> Callable[[str, str | None], Awaitable[None]]:
+    """`BrowserPool.context(on_session=...)` for this attempt: records the remote session on the execution."""
+
+    async def record(session_id: str, debug_url: str | None) -> None:
+        from domain.services.runs import record_browser_session
+
+        await record_browser_session(ctx.execution_id, session_id, debug_url)
+        ctx.log(f"remote browser session {session_id}" + (f", live view: {debug_url}" if debug_url else ""))
+
+    return record

@@ -26,7 +26,7 @@ from domain.services.transitions import apply_transition
 from domain.state_machine import TaskStatus
 
 __all__ = ["Claim", "Failure", "RetryPolicy", "claim_task", "finish_cancelled", "finish_failure",
-           "finish_success", "heartbeat", "recover_lost"]
+           "finish_success", "heartbeat", "record_browser_session", "recover_lost"]
 
 logger = logging.getLogger(__name__)
 
@@ -105,6 +105,12 @@ async def still_running(claim: Claim) -> bool:
     return await Task.filter(
         id=claim.task.id, status=TaskStatus.IN_PROGRESS, claimed_by=claim.worker_id
     ).exists()
+
+
+async def record_browser_session(execution_id: str, session_id: str, debug_url: str | None) -> None:
+    """Note the remote browser session of a running attempt (visible while it runs)."""
+    await TaskExecution.filter(id=execution_id).update(browser_session_id=session_id[:200],
+                                                       debug_url=debug_url[:2048] if debug_url else None)
 
 
 async def _notice(conn: BaseDBAsyncClient, task: Task, kind: str, data: dict[str, Any]) -> None:

@@ -29,7 +29,7 @@ from domain.configs.browser_automation import (
 from domain.errors import ExecutorError, PermanentError
 from workers.artifacts import save_artifact
 from workers.browser import BrowserPool, EgressGuard, map_browser_errors, read_values
-from workers.context import ExecutionContext, ExecutorResult
+from workers.context import ExecutionContext, ExecutorResult, session_recorder
 
 __all__ = ["run"]
 
@@ -99,7 +99,8 @@ async def run(config: BrowserAutomationConfig, ctx: ExecutionContext) -> Executo
     records: list[dict[str, Any]] = []
     ctx.steps = records
     viewport = config.viewport.model_dump() if config.viewport is not None else None
-    async with pool.context(viewport=viewport) as (context, guard):
+    async with pool.context(viewport=viewport, remote=config.remote_browser,
+                            on_session=session_recorder(ctx)) as (context, guard):
         page = await context.new_page()
         state = _Run(page, guard, ctx)
         if config.start_url is not None:

@@ -18,7 +18,7 @@ from domain.configs.browser_automation import DEFAULT_STEP_TIMEOUT_MS
 from domain.configs.data_extraction import DataExtractionConfig
 from domain.errors import PermanentError
 from workers.browser import BrowserPool, map_browser_errors, read_values
-from workers.context import ExecutionContext, ExecutorResult
+from workers.context import ExecutionContext, ExecutorResult, session_recorder
 from workers.executors._errors import error_for_status, map_http_errors
 
 __all__ = ["LLM_TIMEOUT_S", "MAX_PAGE_TEXT_CHARS", "ask_llm", "run"]
@@ -38,7 +38,7 @@ async def run(config: DataExtractionConfig, ctx: ExecutionContext) -> ExecutorRe
     if pool is None:
         raise PermanentError("no browser in this worker (TASKLOOM_CHROMIUM_PATH): cannot open the page")
     timeout_ms = min(DEFAULT_STEP_TIMEOUT_MS, max(1, int(ctx.remaining_s() * 1000)))
-    async with pool.context() as (context, guard):
+    async with pool.context(remote=config.remote_browser, on_session=session_recorder(ctx)) as (context, guard):
         page = await context.new_page()
         await guard.policy.check_url(config.url)
         with map_browser_errors("opening the page", navigation=True, guard=guard, url=config.url,
