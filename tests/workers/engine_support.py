@@ -9,7 +9,8 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from conftest import serving
+import pytest_asyncio
+from conftest import free_port, serving
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -58,6 +59,16 @@ async def serve(app: Any, port: int) -> AsyncIterator[Any]:
     """`conftest.serving` as an async generator, for module fixtures that `async for` over it."""
     async with serving(app, port) as server:
         yield server
+
+
+@pytest_asyncio.fixture(scope="module")
+async def target() -> AsyncIterator[Target]:
+    """A Target on a free 127.0.0.1 port for the module (import this fixture into a test module to use it)."""
+    stub = Target()
+    port = free_port()
+    stub.url = f"http://127.0.0.1:{port}"
+    async with serving(stub.app(), port):
+        yield stub
 
 
 async def settled(task_id: str, *, timeout_s: float = 15, statuses: frozenset[TaskStatus] = RUN_ENDING_STATES) -> Task:

@@ -12,7 +12,7 @@ import httpx
 import pytest
 import pytest_asyncio
 from conftest import Caller, free_port, make_caller
-from engine_support import Target, serve, settled
+from engine_support import Target, serve, settled, target  # noqa: F401 (target: a fixture)
 from samples import CREATE_TASK, action, task_input
 
 from api.app import create_app
@@ -22,15 +22,6 @@ from domain.settings import load_settings
 from domain.state_machine import TaskStatus
 
 BOT = {"executionType": "AUTOMATIC", "assignedToBot": True}
-
-
-@pytest_asyncio.fixture(scope="module")
-async def target() -> AsyncIterator[Target]:
-    stub = Target()
-    port = free_port()
-    stub.url = f"http://127.0.0.1:{port}"
-    async for _ in serve(stub.app(), port):
-        yield stub
 
 
 @pytest_asyncio.fixture(scope="module")

@@ -7,14 +7,12 @@ from __future__ import annotations
 import asyncio
 import subprocess
 import time
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
-import pytest_asyncio
 from broker_support import SHARED_REDIS_URL, TASKLOOM, WorkerProcess, purge, require, worker_env
 from conftest import free_port, make_caller
-from engine_support import Target, serve
+from engine_support import Target, serve, target  # noqa: F401 (target: a fixture)
 from samples import CREATE_TASK, task_input
 from ws_client import WsClient
 
@@ -23,15 +21,6 @@ from domain.settings import load_settings
 
 EVENTS = "subscription($f: TaskEventFilter) { taskEvents(filter: $f) { id toStatus actor } }"
 REDIS_EVENTS = SHARED_REDIS_URL.rsplit("/", 1)[0] + "/5"
-
-
-@pytest_asyncio.fixture(scope="module")
-async def target() -> AsyncIterator[Target]:
-    stub = Target()
-    port = free_port()
-    stub.url = f"http://127.0.0.1:{port}"
-    async for _ in serve(stub.app(), port):
-        yield stub
 
 
 def bus_of(database_url: str) -> str:

@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 import dramatiq
 import pytest
-import pytest_asyncio
-from conftest import free_port
-from engine_support import Target, serve, settled
+from engine_support import Target, serve, settled, target  # noqa: F401 (target: a fixture)
 
 from domain.enums import ExecutionType, TaskPriority, TaskType
 from domain.models import Task, TaskEvent, TaskExecution, Workspace
@@ -23,15 +20,6 @@ from domain.state_machine import TaskStatus
 from workers.broker import setup_broker
 from workers.http import build_http_client
 from workers.middleware.resources import WorkerRuntime
-
-
-@pytest_asyncio.fixture(scope="module")
-async def target() -> AsyncIterator[Target]:
-    stub = Target()
-    port = free_port()
-    stub.url = f"http://127.0.0.1:{port}"
-    async for _ in serve(stub.app(), port):
-        yield stub
 
 
 async def test_urgent_tasks_start_before_a_backlog_of_low_ones(db: str, target: Target) -> None:

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from domain.configs import NotificationConfig
 from domain.errors import PermanentError
 from domain.services.messages import enqueue_message
 from workers.context import ExecutionContext
 
-__all__ = ["queue_message"]
+__all__ = ["queue_message", "send_config_message"]
 
 
 async def queue_message(ctx: ExecutionContext, *, kind: str, webhook_id: str | None, data: dict[str, Any],
@@ -23,3 +24,11 @@ async def queue_message(ctx: ExecutionContext, *, kind: str, webhook_id: str | N
     ctx.log(f"{kind} message {message.id} queued for webhook {target}")
     ctx.outbound_message_ids.append(str(message.id))
     return str(message.id)
+
+
+async def send_config_message(ctx: ExecutionContext, config: NotificationConfig, *, kind: str) -> str:
+    """Queue a NOTIFICATION's or REMINDER's message (`{taskId, recipient, subject, message}`); returns its id."""
+    data = {"taskId": ctx.task_id, "recipient": config.recipient, "subject": config.subject,
+            "message": config.message}
+    return await queue_message(ctx, kind=kind, webhook_id=config.webhook_id, data=data, body=config.message,
+                               recipient=config.recipient, subject=config.subject)
