@@ -17,6 +17,7 @@ __all__ = [
     "Artifact",
     "ExecutionLogLine",
     "OutboundMessage",
+    "RateLimitHit",
     "Task",
     "TaskEvent",
     "TaskExecution",
@@ -260,6 +261,18 @@ class OutboundMessage(Model):
     class Meta:
         table = "outbound_messages"
         indexes = (("workspace", "created_at"), ("status", "next_attempt_at"), ("webhook", "status"))
+
+
+class RateLimitHit(Model):
+    """One request admitted by the database rate limiter (a sliding-window log per key)."""
+
+    id = fields.BigIntField(primary_key=True)
+    key = fields.CharField(max_length=200)
+    at = fields.DatetimeField()
+
+    class Meta:
+        table = "rate_limit_hits"
+        indexes = (("key", "at"),)
 
 
 class Artifact(Model):

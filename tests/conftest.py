@@ -27,7 +27,7 @@ IN_CI = os.environ.get("CI") == "true"
 PG_SERVER_URL = os.environ.get("TASKLOOM_TEST_DATABASE_URL", "")
 
 TABLES = [
-    "artifacts", "execution_log_lines", "outbound_messages", "task_events", "task_labels", "task_executions", "tasks", "webhooks",
+    "artifacts", "execution_log_lines", "rate_limit_hits", "outbound_messages", "task_events", "task_labels", "task_executions", "tasks", "webhooks",
     "api_keys", "workspaces",
 ]
 

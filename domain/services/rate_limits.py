@@ -7,12 +7,11 @@ alignment is. A fixed-window counter would let 2 x max through across a window b
 - `RedisRateLimiter` keeps the log in a Redis sorted set per key, read and written by one Lua script
   timed by the Redis server's clock: every worker process on that Redis shares one budget. Chosen by
   `build_rate_limiter` when `TASKLOOM_BROKER_URL` is `redis://` or `rediss://`.
-- `LocalRateLimiter` keeps the log in this process's memory. Exact when every worker runs in one process
-  (`memory://` broker, the embedded mode). With several worker processes on another broker (RabbitMQ), each
-  process has the whole budget to itself: N processes may together send N x max per window. The database
-  would close that gap, but a counter table needs a model and a migration, which this module does not own
-  (issue 6 asks for "the database otherwise"; that part is open). The server's 429s, retried with their
-  headers, remain the backstop.
+- `DatabaseRateLimiter` keeps the log in the `rate_limit_hits` table: every worker process on that database
+  shares one budget (RabbitMQ deployments). Each admission is one short transaction, serialised per key by a
+  transaction-scoped advisory lock on PostgreSQL and by SQLite's single writer.
+- `LocalRateLimiter` keeps the log in this process's memory: exact when every worker runs in one process
+  (`memory://` broker, the embedded mode), and the cheapest.
 """
 
 from __future__ import annotations
@@ -20,17 +19,21 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections import deque
+from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit, urlunsplit
 
 from redis.asyncio import Redis
 from redis.commands.core import AsyncScript
 from redis.exceptions import RedisError
+from tortoise.transactions import in_transaction
 
 from domain.errors import RetryableError
+from domain.models import RateLimitHit
 from domain.settings import Settings
 
 __all__ = [
     "DEFAULT_KEY_PREFIX",
+    "DatabaseRateLimiter",
     "LocalRateLimiter",
     "RateLimiter",
     "RedisRateLimiter",
@@ -168,8 +171,26 @@ class RedisRateLimiter(RateLimiter):
             await client.aclose()
 
 
+class DatabaseRateLimiter(RateLimiter):
+    """The sliding window kept in the database: every process on that database shares one budget."""
+
+    async def _try_acquire(self, key: str) -> float:
+        now = datetime.now(UTC)
+        async with in_transaction() as conn:
+            if conn.capabilities.dialect == "postgres":
+                await conn.execute_query("SELECT pg_advisory_xact_lock(hashtext($1))", [key])
+            # The delete comes first: on SQLite it takes the write lock, so concurrent writers queue here.
+            await RateLimitHit.filter(key=key, at__lte=now - timedelta(seconds=self.window_s)).using_db(conn).delete()
+            hits = await RateLimitHit.filter(key=key).using_db(conn).order_by("at").values_list("at", flat=True)
+            if len(hits) < self.max_requests:
+                await RateLimitHit.create(key=key, at=now, using_db=conn)
+                return 0.0
+        return max(0.001, (hits[0] + timedelta(seconds=self.window_s) - now).total_seconds())
+
+
 def build_rate_limiter(settings: Settings, *, max_requests: int, window_s: float) -> RateLimiter:
-    """The limiter all of this deployment's workers can share: Redis when the broker is Redis, else in-process.
+    """The limiter all of this deployment's workers can share: Redis when the broker is Redis, the database
+    with another broker that runs separate worker processes (RabbitMQ), in-process for `memory://`.
 
     Parameters:
       settings: `broker_url` (TASKLOOM_BROKER_URL) picks the kind.
@@ -178,7 +199,9 @@ def build_rate_limiter(settings: Settings, *, max_requests: int, window_s: float
     """
     if settings.broker_url.startswith(("redis://", "rediss://")):
         return RedisRateLimiter(settings.broker_url, max_requests=max_requests, window_s=window_s)
-    return LocalRateLimiter(max_requests=max_requests, window_s=window_s)
+    if settings.broker_url.startswith("memory://"):
+        return LocalRateLimiter(max_requests=max_requests, window_s=window_s)
+    return DatabaseRateLimiter(max_requests=max_requests, window_s=window_s)
 
 
 def _redacted(url: str) -> str:

@@ -24,7 +24,13 @@ from redis.asyncio import Redis
 
 from domain.configs.ghl_action import GhlActionConfig
 from domain.errors import PermanentError, RetryableError
-from domain.services.rate_limits import LocalRateLimiter, RateLimiter, RedisRateLimiter, build_rate_limiter
+from domain.services.rate_limits import (
+    DatabaseRateLimiter,
+    LocalRateLimiter,
+    RateLimiter,
+    RedisRateLimiter,
+    build_rate_limiter,
+)
 from domain.settings import Settings
 from workers.context import ExecutionContext
 from workers.executors.ghl_action import run
@@ -480,6 +486,17 @@ async def test_two_processes_share_one_budget_through_redis(
     assert elapsed_s >= 2 * WINDOW_S - 0.05
 
 
+async def test_two_processes_share_one_budget_through_the_database(
+    fake: FakeGhl, make_ctx: MakeCtx, db: str
+) -> None:
+    # Given two database limiters (a RabbitMQ deployment's worker processes share only the database)
+    limiters: list[RateLimiter] = [DatabaseRateLimiter(max_requests=LIMIT, window_s=WINDOW_S) for _ in range(2)]
+    # When 12 calls are spread over both
+    elapsed_s = await twelve_notes_at_once(fake, make_ctx, limiters)
+    # Then they wait for each other: together never more than 5 per window
+    assert elapsed_s >= 2 * WINDOW_S - 0.05
+
+
 async def test_an_unreachable_redis_makes_the_attempt_retryable() -> None:
     limiter = RedisRateLimiter(f"redis://:pw@127.0.0.1:{free_port()}/0", max_requests=1, window_s=1)
     try:
@@ -519,6 +536,8 @@ def test_the_limiter_follows_the_broker() -> None:
                                          window_s=1), RedisRateLimiter)
     assert isinstance(build_rate_limiter(Settings(_env_file=None, broker_url="memory://"), max_requests=1,  # type: ignore[call-arg]
                                          window_s=1), LocalRateLimiter)
+    amqp = Settings(_env_file=None, broker_url="amqp://guest:guest@127.0.0.1:5672/")  # type: ignore[call-arg]
+    assert isinstance(build_rate_limiter(amqp, max_requests=1, window_s=1), DatabaseRateLimiter)
 
 
 async def test_the_process_shares_one_ghl_client_and_limiter(make_ctx: MakeCtx) -> None:
