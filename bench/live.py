@@ -3,18 +3,21 @@
 1. Latency: AUTOMATIC API_CALL tasks, each created by its own `createTask` mutation over HTTP at a fixed rate
    (open loop: a slow answer never delays the next send), each calling a local aiohttp server on 127.0.0.1; one
    subscriber on `taskEvents(filter: {toStatus: [COMPLETED]})` over a real WebSocket notes when each COMPLETED
-   arrives. Latency = arrival - the client-side send time of that task's create. Modes:
+   arrives (it subscribes with `after: "0"`, so replay covers its own start). Latency = arrival - the
+   client-side send time of that task's create; the indented rows split it into stages by the events' `at`
+   (server wall clock). Ten unmeasured warm-up tasks go first. Modes:
    - `embedded`: `taskloom serve` on a temporary SQLite file, memory:// broker (workers in the API process);
    - `postgres+redis`: a scratch PostgreSQL database, `taskloom serve` API-only, `taskloom worker --processes 1
-     --threads 16` on Redis, events over PostgreSQL NOTIFY (the default on PostgreSQL); skipped when either
-     service is unreachable.
+     --threads 16` on Redis db 4, events over PostgreSQL NOTIFY (the default on PostgreSQL); skipped when
+     either service is unreachable. No task is created before the worker logs that it is ready.
    Baseline rows: the HTTP round-trip of those same createTask mutations (send → answer), client-side.
 2. Fan-out: N subscribers on one `taskloom serve` (embedded SQLite), all in ONE separate client process (one
    asyncio loop, `websockets`), each on `taskEvents` with no filter, so each receives every event; a writer in
    this process creates MANUAL tasks (one PENDING event each) at a fixed total rate. Delivery = a subscriber's
    arrival - the writer's send time of the create (CLOCK_MONOTONIC, shared by the processes of one machine).
    LOST = N x events - pairs received. CPU% is one process's user+system time over the writer's window, from
-   /proc/<pid>/stat (100% = one core). Baseline: N=1, in the same run. A fresh server for every N.
+   /proc/<pid>/stat (100% = one core). Baseline: N=1, in the same run. A fresh server for every N. The client
+   process creates warm-up tasks until every subscriber has seen one, then the writer starts.
 
 Everything listens on 127.0.0.1. Run: `.venv/bin/python bench/live.py [--tasks N] [--subscribers 100,500,1000]`.
 """
@@ -25,6 +28,7 @@ import argparse
 import asyncio
 import contextlib
 import json
+import math
 import os
 import resource
 import signal
@@ -34,6 +38,7 @@ import tempfile
 import time
 import uuid
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -64,7 +69,8 @@ TASKLOOM = str(Path(sys.executable).with_name("taskloom"))
 
 CREATE_TASK = ("mutation($input: CreateTaskInput!) { createTask(input: $input) { task { id } "
                "userErrors { field message code } } }")
-COMPLETED_EVENTS = "subscription { taskEvents(filter: {toStatus: [COMPLETED]}) { id taskId } }"
+#: `after: "0"` on the fresh database: replay, then live, so nothing committed while the subscription starts is missed.
+COMPLETED_EVENTS = 'subscription { taskEvents(filter: {toStatus: [COMPLETED]}, after: "0") { id taskId } }'
 ALL_EVENTS = "subscription { taskEvents { id taskId } }"
 
 
@@ -75,7 +81,7 @@ def percentile(ordered: list[float], q: float) -> float:
     """Nearest-rank percentile of an ascending list (0 when empty)."""
     if not ordered:
         return 0.0
-    return ordered[min(len(ordered) - 1, max(0, round(q / 100 * len(ordered) + 0.5) - 1))]
+    return ordered[min(len(ordered) - 1, max(0, math.ceil(q / 100 * len(ordered)) - 1))]
 
 
 def summary_ms(seconds: list[float]) -> dict[str, float]:
@@ -227,35 +233,64 @@ class LatencyRow:
     note: str = ""
 
 
-async def measure_latency(base: str, key: str, target: str, tasks: int) -> tuple[list[float], list[float], int]:
-    """(create round-trips, create → COMPLETED latencies, COMPLETED not seen), in seconds."""
-    arrivals: dict[str, float] = {}
+TASK_EVENTS = ("query($after: String) { tasks(first: 200, after: $after, orderBy: CREATED_AT_ASC) { "
+               "nodes { id events { toStatus at } } pageInfo { hasNextPage endCursor } } }")
+#: Where the time goes, from the server's event timestamps (`at`, wall clock) and the client's wall clock.
+STAGES = ("  create sent -> QUEUED committed", "  QUEUED -> IN_PROGRESS (dispatch, broker, claim)",
+          "  IN_PROGRESS -> COMPLETED (the run)", "  COMPLETED -> seen (bus, Hub, WebSocket)")
+
+
+@dataclass
+class LatencyResult:
+    round_trips: list[float]
+    latencies: list[float]
+    missing: int
+    stages: dict[str, list[float]]
+
+
+async def event_times(http: aiohttp.ClientSession, base: str, key: str) -> dict[str, dict[str, float]]:
+    """Task id → {status: wall-clock time of the event that entered it}, for every task of the workspace."""
+    times: dict[str, dict[str, float]] = {}
+    after = None
+    while True:
+        async with http.post(f"{base}/graphql", json={"query": TASK_EVENTS, "variables": {"after": after}},
+                             headers={"Authorization": f"Bearer {key}"}) as response:
+            page = (await response.json())["data"]["tasks"]
+        for node in page["nodes"]:
+            times[node["id"]] = {e["toStatus"]: datetime.fromisoformat(e["at"]).timestamp() for e in node["events"]}
+        if not page["pageInfo"]["hasNextPage"]:
+            return times
+        after = page["pageInfo"]["endCursor"]
+
+
+async def measure_latency(base: str, key: str, target: str, tasks: int) -> LatencyResult:
+    arrivals: dict[str, tuple[float, float]] = {}  # task id → (monotonic, wall clock) of its COMPLETED
     conn = await open_subscription(base, key, COMPLETED_EVENTS)
 
     async def listen() -> None:
         async for raw in conn:
-            now = time.monotonic()
+            now, wall = time.monotonic(), time.time()
             message = json.loads(raw)
             if message["type"] == "next":
-                arrivals.setdefault(message["payload"]["data"]["taskEvents"]["taskId"], now)
+                arrivals.setdefault(message["payload"]["data"]["taskEvents"]["taskId"], (now, wall))
             elif message["type"] == "ping":
                 await conn.send('{"type": "pong"}')
             elif message["type"] in ("error", "complete"):
                 raise RuntimeError(f"the subscription ended: {message}")
 
     listener = asyncio.create_task(listen())
-    sent: dict[str, float] = {}
+    sent: dict[str, tuple[float, float]] = {}
     round_trips: list[float] = []
     try:
         async with aiohttp.ClientSession() as http:
 
-            async def one(i: int, start: float, into: dict[str, float], trips: list[float]) -> None:
+            async def one(i: int, start: float, into: dict[str, tuple[float, float]], trips: list[float]) -> None:
                 await sleep_until(start + i / RATE_PER_S)
-                t0 = time.monotonic()
-                into[await create_task(http, base, key, task_input(f"live bench {i}", url=target))] = t0
+                t0, wall = time.monotonic(), time.time()
+                into[await create_task(http, base, key, task_input(f"live bench {i}", url=target))] = (t0, wall)
                 trips.append(time.monotonic() - t0)
 
-            async def wait_seen(wanted: dict[str, float]) -> None:
+            async def wait_seen(wanted: dict[str, tuple[float, float]]) -> None:
                 deadline = time.monotonic() + DRAIN_TIMEOUT_S
                 while time.monotonic() < deadline and not all(i in arrivals for i in wanted):
                     if listener.done():
@@ -263,23 +298,30 @@ async def measure_latency(base: str, key: str, target: str, tasks: int) -> tuple
                     await asyncio.sleep(0.02)
 
             # Warm-up (not measured): the subscription is live, the worker and its HTTP client are up.
-            warm: dict[str, float] = {}
+            warm: dict[str, tuple[float, float]] = {}
             start = time.monotonic()
             await asyncio.gather(*(one(i, start, warm, []) for i in range(WARMUP_TASKS)))
             await wait_seen(warm)
             if not all(i in arrivals for i in warm):
                 raise RuntimeError(f"warm-up tasks not COMPLETED within {DRAIN_TIMEOUT_S:.0f} s")
-            await asyncio.sleep(1.0)
             start = time.monotonic()
             await asyncio.gather(*(one(i, start, sent, round_trips) for i in range(tasks)))
             await wait_seen(sent)
+            events = await event_times(http, base, key)
     finally:
         listener.cancel()
         with contextlib.suppress(BaseException):
             await listener
         await conn.close()
-    latencies = [arrivals[i] - t0 for i, t0 in sent.items() if i in arrivals]
-    return round_trips, latencies, len(sent) - len(latencies)
+    seen = [i for i in sent if i in arrivals]
+    stages: dict[str, list[float]] = {name: [] for name in STAGES}
+    for i in seen:
+        at = events.get(i, {})
+        if {"QUEUED", "IN_PROGRESS", "COMPLETED"} <= at.keys():
+            points = (sent[i][1], at["QUEUED"], at["IN_PROGRESS"], at["COMPLETED"], arrivals[i][1])
+            for name, a, b in zip(STAGES, points, points[1:], strict=False):
+                stages[name].append(b - a)
+    return LatencyResult(round_trips, [arrivals[i][0] - sent[i][0] for i in seen], len(sent) - len(seen), stages)
 
 
 async def latency_mode(mode: str, target: str, tasks: int) -> list[LatencyRow]:
@@ -309,37 +351,42 @@ async def latency_mode(mode: str, target: str, tasks: int) -> list[LatencyRow]:
             if mode != "embedded":
                 services.start(env, "worker", "worker", "--processes", "1", "--threads", "16")
                 services.wait_log("worker", "ready for action")
-            round_trips, latencies, missing = await measure_latency(base, key, target, tasks)
+            result = await measure_latency(base, key, target, tasks)
         finally:
             services.close()
             if admin is not None:
                 if services.pg_db:
                     await admin.execute(f'DROP DATABASE IF EXISTS "{services.pg_db}" WITH (FORCE)')
                 await admin.close()
-    lost = f"; {missing} COMPLETED not seen within {DRAIN_TIMEOUT_S:.0f} s" if missing else ""
-    return [LatencyRow(mode, "createTask round-trip (baseline)", len(round_trips), summary_ms(round_trips),
-                       "client-side, send -> HTTP answer"),
-            LatencyRow(mode, "create -> COMPLETED seen", len(latencies), summary_ms(latencies), note + lost)]
+    lost = f"; {result.missing} COMPLETED not seen within {DRAIN_TIMEOUT_S:.0f} s" if result.missing else ""
+    rows = [LatencyRow(mode, "createTask round-trip (baseline)", len(result.round_trips),
+                       summary_ms(result.round_trips), "client-side, send -> HTTP answer"),
+            LatencyRow(mode, "create -> COMPLETED seen", len(result.latencies), summary_ms(result.latencies),
+                       note + lost)]
+    return rows + [LatencyRow(mode, name, len(v), summary_ms(v), "event `at` (server) and client wall clocks")
+                   for name, v in result.stages.items()]
 
 
 def print_latency(rows: list[LatencyRow], tasks: int) -> None:
     print(f"\n1. Latency create -> COMPLETED seen by a taskEvents(toStatus: [COMPLETED]) subscriber: {tasks} AUTOMATIC "
           f"API_CALL tasks per mode, one createTask each at {RATE_PER_S:.0f}/s ({os.cpu_count()} cores)")
-    header = (f"{'mode':<15} {'measure':<34} {'n':>5} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'max ms':>8}"
+    header = (f"{'mode':<15} {'measure':<50} {'n':>5} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'max ms':>8}"
               f" {'p50 - baseline':>15}  note")
     print(header)
     print("-" * len(header))
     baseline: dict[str, float] = {}
     for row in rows:
         if not row.stats:
-            print(f"{row.mode:<15} {row.measure:<34} {'-':>5} {'':>8} {'':>8} {'':>8} {'':>8} {'':>15}  {row.note}")
+            print(f"{row.mode:<15} {row.measure:<50} {'-':>5} {'':>8} {'':>8} {'':>8} {'':>8} {'':>15}  {row.note}")
             continue
         s = row.stats
         if row.measure.endswith("(baseline)"):
             baseline[row.mode], added = s["p50"], "-"
+        elif row.measure.startswith(" "):
+            added = ""
         else:
             added = f"+{s['p50'] - baseline[row.mode]:.1f} ms" if row.mode in baseline else "-"
-        print(f"{row.mode:<15} {row.measure:<34} {row.count:>5} {s['p50']:>8.1f} {s['p95']:>8.1f} {s['p99']:>8.1f}"
+        print(f"{row.mode:<15} {row.measure:<50} {row.count:>5} {s['p50']:>8.1f} {s['p95']:>8.1f} {s['p99']:>8.1f}"
               f" {s['max']:>8.1f} {added:>15}  {row.note}")
 
 
@@ -432,9 +479,10 @@ class FanoutRow:
         return self.subscribers * self.events - self.received
 
 
-async def write_events(base: str, key: str, seconds: float) -> dict[str, float]:
-    """Create MANUAL tasks at RATE_PER_S for `seconds`; task id → client-side send time (CLOCK_MONOTONIC)."""
+async def write_events(base: str, key: str, seconds: float) -> tuple[dict[str, float], list[float]]:
+    """Create MANUAL tasks at RATE_PER_S for `seconds`: (task id → send time (CLOCK_MONOTONIC), round-trips)."""
     sent: dict[str, float] = {}
+    round_trips: list[float] = []
     async with aiohttp.ClientSession() as http:
         start = time.monotonic()
 
@@ -442,9 +490,10 @@ async def write_events(base: str, key: str, seconds: float) -> dict[str, float]:
             await sleep_until(start + i / RATE_PER_S)
             t0 = time.monotonic()
             sent[await create_task(http, base, key, task_input(f"fan-out {i}"))] = t0
+            round_trips.append(time.monotonic() - t0)
 
         await asyncio.gather(*(one(i) for i in range(round(seconds * RATE_PER_S))))
-    return sent
+    return sent, round_trips
 
 
 def fanout_one(n: int, seconds: float) -> FanoutRow:
@@ -462,7 +511,7 @@ def fanout_one(n: int, seconds: float) -> FanoutRow:
             if ready.strip() != "READY":
                 raise RuntimeError(f"the client process did not get ready (exit {client.wait()})")
             cpu0, client_cpu0, t0 = cpu_seconds(server.pid), cpu_seconds(client.pid), time.monotonic()
-            sent = asyncio.run(write_events(base, key, seconds))
+            sent, round_trips = asyncio.run(write_events(base, key, seconds))
             wall = time.monotonic() - t0
             server_cpu = (cpu_seconds(server.pid) - cpu0) / wall * 100
             client_cpu = (cpu_seconds(client.pid) - client_cpu0) / wall * 100
@@ -479,7 +528,7 @@ def fanout_one(n: int, seconds: float) -> FanoutRow:
                 client.kill()
                 client.wait()
             services.close()
-    note = f"connect {result['connect_s']:.1f} s"
+    note = f"createTask p99 {summary_ms(round_trips)['p99']:.0f} ms; {n} connected in {result['connect_s']:.1f} s"
     if result["ended"]:
         note += f"; {result['ended']} subscriptions ended early ({result['ended_first']})"
     return FanoutRow(n, len(sent), result["received"], result["duplicates"], result["stats"], server_cpu,
@@ -489,7 +538,8 @@ def fanout_one(n: int, seconds: float) -> FanoutRow:
 def print_fanout(rows: list[FanoutRow], seconds: float) -> None:
     print(f"\n2. Fan-out: N subscribers on one `taskloom serve` (embedded SQLite), one client process, each on "
           f"taskEvents (every event); {RATE_PER_S:.0f} createTask MANUAL/s for {seconds:.0f} s = one PENDING event "
-          f"each; delivery = arrival - send of the create; CPU% of one core over the writer's window")
+          f"each; delivery = arrival - send of the create; lost = not received {DRAIN_TIMEOUT_S:.0f} s after the "
+          f"last send; CPU% of one core over the writer's window")
     header = (f"{'N':>5} {'events':>6} {'expected':>9} {'received':>9} {'lost':>6} {'dup':>4}"
               f" {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'max ms':>8} {'p99 x base':>10} {'server CPU':>10}"
               f" {'client CPU':>10}  note")

@@ -84,7 +84,7 @@ class _Live:
             raise
         if time.monotonic() >= self.next_key_check:
             self.next_key_check = time.monotonic() + KEY_CHECK_S
-            if not await key_is_active(self.info.context.principal.key_id):
+            if not await _key_still_active(self.info.context.principal.key_id):
                 await self._close(CLOSE_FORBIDDEN, "API key revoked")
                 raise SlowSubscriber
         return item
@@ -99,6 +99,19 @@ class _Live:
 
     def __exit__(self, *exc: object) -> None:
         self.info.context.services.hub.unsubscribe(self.subscriber)
+
+
+#: key id -> (checked at, active): one query per key per KEY_CHECK_S, however many subscriptions use the key.
+_key_checks: dict[str, tuple[float, bool]] = {}
+
+
+async def _key_still_active(key_id: str) -> bool:
+    checked = _key_checks.get(key_id)
+    if checked is not None and time.monotonic() - checked[0] < KEY_CHECK_S:
+        return checked[1]
+    active = await key_is_active(key_id)
+    _key_checks[key_id] = (time.monotonic(), active)
+    return active
 
 
 def _after_id(after: strawberry.ID | None) -> int | None:

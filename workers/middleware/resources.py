@@ -1,6 +1,6 @@
 """A worker process's resources: Tortoise, the one shared httpx client, the effects (dispatcher and bus).
 
-Opened in `after_worker_boot` on the async actors' loop and closed in `before_worker_shutdown`. In the
+Opened in `before_worker_boot` on the async actors' loop and closed in `before_worker_shutdown`. In the
 embedded mode the API already opened them, and passes a ready `WorkerRuntime` instead.
 """
 
@@ -99,7 +99,9 @@ class Resources(Middleware):
         self._owned = runtime is None
         self._effects = effects
 
-    def after_worker_boot(self, broker: dramatiq.Broker, worker: dramatiq.Worker) -> None:
+    def before_worker_boot(self, broker: dramatiq.Broker, worker: dramatiq.Worker) -> None:
+        # Before boot, not after: dramatiq starts consuming before after_worker_boot, and a message taken
+        # then would find no runtime. AsyncIO (earlier in the list) has started its loop by now.
         if not self._owned:
             return
         from workers.http import build_http_client
