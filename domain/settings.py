@@ -39,7 +39,11 @@ class Settings(BaseSettings):
     # -- storage and transport --------------------------------------------------------------------------
     database_url: str = Field("sqlite://./taskloom.db", description="Tortoise URL: sqlite://PATH or postgres://…")
     broker_url: str = Field("memory://", description="memory:// (in-process), redis://… or amqp://…")
-    events_url: str = Field("", description="memory://, postgres://… or redis://…; empty: PostgreSQL NOTIFY on PostgreSQL, else Redis pub/sub with a Redis broker, else in-process")
+    events_url: str = Field(
+        "",
+        description="memory://, postgres://… or redis://…; empty: PostgreSQL NOTIFY on PostgreSQL, "
+        "else Redis pub/sub with a Redis broker, else in-process",
+    )
 
     # -- api ----------------------------------------------------------------------------------------------
     host: str = Field("127.0.0.1", description="API bind address")
