@@ -54,7 +54,7 @@ def middleware_list(settings: Settings, *, host_loop: asyncio.AbstractEventLoop 
         Pipelines(),
         Retries(max_retries=0),
         HostLoop(host_loop) if host_loop is not None else AsyncIO(),
-        Resources(settings, runtime=runtime, effects=None),
+        Resources(settings, runtime=runtime),
     ]
 
 

@@ -11,6 +11,7 @@ from typing import Any
 
 import httpx
 
+from domain.services.execution_logs import LineDraft
 from domain.settings import Settings
 
 __all__ = ["ExecutionContext", "ExecutorResult", "LogLine", "session_recorder"]
@@ -27,15 +28,8 @@ class ExecutorResult:
     steps: list[dict[str, Any]] | None = None
 
 
-@dataclass(frozen=True)
-class LogLine:
-    at: datetime
-    level: str
-    message: str
-    step: int | None = None
-
-    def as_json(self) -> dict[str, Any]:
-        return {"at": self.at.isoformat(), "level": self.level, "message": self.message, "step": self.step}
+#: One `ctx.log` line: the domain's LineDraft, stored as it is by the LogWriter.
+LogLine = LineDraft
 
 
 @dataclass

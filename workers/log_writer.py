@@ -7,7 +7,7 @@ import contextlib
 import logging
 
 from domain.events import EventBus, Notice
-from domain.services.execution_logs import LineDraft, append_lines
+from domain.services.execution_logs import append_lines
 from workers.context import LogLine
 
 __all__ = ["LogWriter"]
@@ -48,9 +48,8 @@ class LogWriter:
                 return
 
     async def _store(self, lines: list[LogLine]) -> None:
-        drafts = [LineDraft(line.at, line.level, line.message, line.step) for line in lines]
         try:
-            last = await append_lines(self.execution_id, self.workspace_id, drafts)
+            last = await append_lines(self.execution_id, self.workspace_id, lines)
             await self.bus.publish(Notice("log", last, self.workspace_id))
         except Exception:  # a lost log line must never fail the task
             logger.exception("storing %d log line(s) of execution %r failed", len(lines), self.execution_id)

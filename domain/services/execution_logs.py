@@ -23,6 +23,9 @@ class LineDraft:
     message: str
     step: int | None = None
 
+    def as_json(self) -> dict[str, object]:
+        return {"at": self.at.isoformat(), "level": self.level, "message": self.message, "step": self.step}
+
 
 async def append_lines(execution_id: str, workspace_id: str, lines: Sequence[LineDraft]) -> int:
     """Store `lines` in order; returns the id of the last one."""

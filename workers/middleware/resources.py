@@ -92,12 +92,10 @@ def worker_name() -> str:
 class Resources(Middleware):
     """Owns the WorkerRuntime of this process; `get_runtime()` finds it through the broker."""
 
-    def __init__(self, settings: Settings, *, runtime: WorkerRuntime | None = None,
-                 effects: Effects | None = None) -> None:
+    def __init__(self, settings: Settings, *, runtime: WorkerRuntime | None = None) -> None:
         self.settings = settings
         self.runtime = runtime
         self._owned = runtime is None
-        self._effects = effects
 
     def before_worker_boot(self, broker: dramatiq.Broker, worker: dramatiq.Worker) -> None:
         # Before boot, not after: dramatiq starts consuming before after_worker_boot, and a message taken
@@ -113,7 +111,7 @@ class Resources(Middleware):
             await Tortoise.init(config=tortoise_config(self.settings.database_url), _enable_global_fallback=True)
             from workers.broker import worker_effects
 
-            effects = self._effects or worker_effects(broker, self.settings)
+            effects = worker_effects(broker, self.settings)
             return WorkerRuntime(self.settings, build_http_client(self.settings), effects, worker_name())
 
         self.runtime = loop_thread.run_coroutine(open_())
