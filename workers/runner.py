@@ -14,6 +14,7 @@ import traceback
 from domain.configs import validate_config
 from domain.enums import TaskType
 from domain.errors import ConfigInvalid, ExecutorError, PermanentError, RetryableError
+from domain.logs import bind_run
 from domain.services.messages import claim_now
 from domain.services.runs import (
     Claim,
@@ -49,6 +50,7 @@ async def run_task(task_id: str, runtime: WorkerRuntime) -> None:
         logger.debug("task %r not claimed: no longer QUEUED", task_id)
         return
     task = claim.task
+    bind_run(str(task.id), str(claim.execution.id), task.task_type.value)  # every line of this run carries both ids
     loop = asyncio.get_running_loop()
     writer = LogWriter(str(claim.execution.id), str(task.workspace_id), runtime.effects.bus)
     ctx = ExecutionContext(
