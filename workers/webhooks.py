@@ -32,6 +32,7 @@ import httpx
 
 from domain.egress import EgressPolicy, EgressRefused, GuardedTransport
 from domain.enums import MessageStatus
+from domain.metrics import observe_delivery
 from domain.models import OutboundMessage, Webhook
 from domain.services.messages import record_attempt
 from domain.services.webhooks import SECRET_PREFIX
@@ -252,6 +253,7 @@ class WebhookSender:
             str(message.id), ok=outcome.ok, response_status=outcome.response_status, error=error,
             retry_at=retry_at, deactivate_webhook=outcome.deactivate_webhook, now=now,
         )
+        observe_delivery("delivered" if outcome.ok else "retrying" if retry_at is not None else "failed")
         if outcome.ok:
             logger.info("message %r delivered (attempt %d, HTTP %s)", str(message.id), attempt,
                         outcome.response_status)

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 from domain.dispatch import Dispatcher, DispatchRequest, RecordingDispatcher
 from domain.events import EventBus, InMemoryBus, Notice
+from domain.metrics import observe_committed
 from domain.models import Task, TaskEvent
 from domain.state_machine import TaskStatus
 
@@ -28,6 +29,11 @@ class Effects:
 
         A failed dispatch is logged, not raised: the task is committed and the scheduler sends it again.
         """
+        events, tasks = list(events), list(tasks)
+        try:
+            observe_committed(events, tasks)
+        except Exception:  # metrics never stand in the way of a committed write
+            logger.exception("counting %d committed event(s) failed", len(events))
         for event in events:
             try:
                 await self.bus.publish(Notice("event", event.id, str(event.workspace_id)))
