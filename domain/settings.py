@@ -19,6 +19,8 @@ __all__ = ["Settings", "SettingsError", "load_settings"]
 DEFAULT_MAX_BODY_BYTES = 4 * 1024 * 1024
 #: A key's last-used time is written at most this often, so reads do not each cost a write.
 DEFAULT_KEY_TOUCH_INTERVAL_S = 60.0
+#: Where `taskloom worker` serves its processes' metrics (dramatiq's Prometheus exporter's usual port).
+DEFAULT_WORKER_METRICS_PORT = 9191
 
 _SCHEMES = {
     "database_url": ("sqlite", "postgres", "postgresql", "asyncpg", "psycopg"),
@@ -82,6 +84,18 @@ class Settings(BaseSettings):
     # -- logging ------------------------------------------------------------------------------------------
     log_format: Literal["text", "json"] = Field("text", description="text, or json for one object a line")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO", description="root log level")
+
+    # -- metrics and tracing ------------------------------------------------------------------------------
+    metrics_enabled: bool = Field(True, description="serve Prometheus metrics at the API's /metrics")
+    worker_metrics_host: str = Field("127.0.0.1", description="bind address of `taskloom worker`'s metrics "
+                                     "(0.0.0.0 in a container)")
+    worker_metrics_port: int = Field(DEFAULT_WORKER_METRICS_PORT, ge=0, le=65535,
+                                     description="port of `taskloom worker`'s metrics; 0: none")
+    worker_metrics_dir: str = Field("", description="prometheus-client multiprocess directory of `taskloom "
+                                    "worker` (emptied at start); empty: a fresh temporary one")
+    otel_endpoint: str = Field("", validation_alias="OTEL_EXPORTER_OTLP_ENDPOINT",
+                               description="OTLP/HTTP collector; set (with the [otel] extra) to trace requests "
+                               "and task runs")
 
     @field_validator("database_url", "broker_url", "events_url")
     @classmethod
