@@ -1,4 +1,4 @@
-"""The `taskloom` command: serve, migrate, schema, api-key. The only place the API side loads Settings.
+"""The `taskloom` command: serve, migrate, schema, purge, api-key. The only place the API side loads Settings.
 
 Works from any folder: migrations are found beside the installed code; only `./taskloom.db`,
 `./artifacts` and `.env` depend on the folder it runs in.
@@ -10,16 +10,21 @@ import asyncio
 import signal
 import sys
 from collections.abc import Awaitable, Callable
-from typing import Annotated, TypeVar
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
 from tortoise import Tortoise, connections
 
 from domain.db import migrate, tortoise_config
 from domain.errors import TaskloomError
+from domain.services.retention import DEFAULT_BATCH_SIZE
 from domain.settings import Settings, SettingsError, load_settings
 
-__all__ = ["app", "main"]
+if TYPE_CHECKING:
+    from starlette.applications import Starlette
+
+__all__ = ["app", "asgi_app", "main"]
 
 T = TypeVar("T")
 
@@ -55,21 +60,39 @@ def _with_database(settings: Settings, work: Callable[[], Awaitable[T]]) -> T:
         raise typer.Exit(1) from None
 
 
-@app.command()
-def serve(
-    host: Annotated[str | None, typer.Option(help="bind address (TASKLOOM_HOST)")] = None,
-    port: Annotated[int | None, typer.Option(help="bind port (TASKLOOM_PORT)")] = None,
-) -> None:
-    """Run the API (GraphiQL at /graphql); the embedded SQLite database is migrated on start."""
-    import uvicorn
-
+def asgi_app() -> Starlette:
+    """The app built from the environment's settings: the factory each `serve` process imports."""
     from api.app import create_app
     from api.logs import configure_logging
 
     settings = _settings()
     configure_logging(settings.log_level, settings.log_format)
-    uvicorn.run(create_app(settings), host=host or settings.host, port=port if port is not None else settings.port,
-                log_config=None)
+    return create_app(settings)
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="bind address (TASKLOOM_HOST)")] = None,
+    port: Annotated[int | None, typer.Option(help="bind port (TASKLOOM_PORT)")] = None,
+    workers: Annotated[int, typer.Option(min=1, help="API processes (more than 1 needs a Redis or RabbitMQ "
+                                                     "broker)")] = 1,
+) -> None:
+    """Run the API (GraphiQL at /graphql); the embedded SQLite database is migrated on start."""
+    import uvicorn
+
+    from api.logs import configure_logging
+
+    settings = _settings()
+    configure_logging(settings.log_level, settings.log_format)
+    if workers > 1 and settings.broker_url.startswith("memory://"):
+        typer.echo("taskloom: --workers needs TASKLOOM_BROKER_URL=redis://… or amqp://…: the memory:// broker runs "
+                   "the workers and the scheduler inside one API process", err=True)
+        raise typer.Exit(2)
+    if workers > 1 and settings.is_sqlite:
+        asyncio.run(migrate(settings.database_url))  # once, before the processes start (they would race)
+    # An import string and a factory: each of several processes builds its own app (uvicorn's requirement).
+    uvicorn.run("api.cli:asgi_app", factory=True, workers=workers, host=host or settings.host,
+                port=port if port is not None else settings.port, log_config=None)
 
 
 @app.command()
@@ -132,6 +155,34 @@ def schema() -> None:
     from api.graphql.schema import build_schema
 
     typer.echo(build_schema().as_str())
+
+
+@app.command()
+def purge(
+    older_than: Annotated[str, typer.Option("--older-than", help="age of a finished task's latest change: "
+                                                                 "30d, 12h or 90m")],
+    tasks: Annotated[bool, typer.Option("--tasks", help="delete those tasks too, with everything under "
+                                                        "them")] = False,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="print what would be removed; remove "
+                                                            "nothing")] = False,
+    batch_size: Annotated[int, typer.Option(min=1, help="rows deleted per transaction")] = DEFAULT_BATCH_SIZE,
+) -> None:
+    """Remove events, executions, log lines, artifacts and sent messages of tasks finished before --older-than."""
+    from api.logs import configure_logging
+    from domain.services.retention import ArtifactFiles, parse_age
+    from domain.services.retention import purge as purge_history
+
+    try:
+        age = parse_age(older_than)
+    except ValueError as exc:
+        typer.echo(f"taskloom: --older-than: {exc}", err=True)
+        raise typer.Exit(2) from None
+    settings = _settings()
+    configure_logging(settings.log_level, settings.log_format)
+    cutoff = datetime.now(UTC) - age
+    counts = _with_database(settings, lambda: purge_history(
+        cutoff, files=ArtifactFiles(settings.artifacts_dir), tasks=tasks, dry_run=dry_run, batch_size=batch_size))
+    typer.echo(f"{'would remove' if dry_run else 'removed'}: {counts}")
 
 
 @keys.command("create")

@@ -10,6 +10,7 @@ from api.graphql.mutations import Mutation
 from api.graphql.queries import Query
 from api.graphql.scalars import SCALAR_OVERRIDES
 from api.graphql.subscriptions import Subscription
+from api.metrics import GraphQLMetrics
 from domain.settings import Settings
 
 __all__ = ["build_schema"]
@@ -28,5 +29,6 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
             lambda: MaxAliasesLimiter(max_alias_count=settings.query_max_aliases),
             lambda: MaxTokensLimiter(max_token_count=settings.query_max_tokens),
             lambda: MaskErrors(should_mask_error=should_mask_error),
+            GraphQLMetrics,  # after MaskErrors: it counts errors before they are masked
         ],
     )
