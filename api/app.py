@@ -21,12 +21,14 @@ from tortoise import Tortoise, connections
 
 from api.artifacts import download_artifact
 from api.auth import ANONYMOUS, PRINCIPAL_KEY, BearerAuthMiddleware, bearer_key
+from api.dashboard import dashboard_routes
 from api.graphql.context import Context, Services
 from api.graphql.loaders import Loaders
 from api.graphql.schema import build_schema
 from api.health import healthz, readyz
 from api.limits import BodySizeLimitMiddleware
 from api.live import Hub
+from api.metrics import HttpMetricsMiddleware, metrics_endpoint
 from domain.db import migrate, tortoise_config
 from domain.egress import EgressPolicy
 from domain.events import build_bus
@@ -126,8 +128,11 @@ def create_app(settings: Settings, *, own_database: bool = True, effects: Effect
             Route("/artifacts/{artifact_id}", download_artifact, methods=["GET"]),
             Route("/graphql", graphql),
             WebSocketRoute("/graphql", graphql),
+            *dashboard_routes(),
+            *([Route("/metrics", metrics_endpoint, methods=["GET"])] if settings.metrics_enabled else []),
         ],
         middleware=[
+            *([Middleware(HttpMetricsMiddleware)] if settings.metrics_enabled else []),
             Middleware(CORSMiddleware, allow_origins=settings.cors_origin_list, allow_methods=["GET", "POST"],
                        allow_headers=["authorization", "content-type"]),
             Middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes),

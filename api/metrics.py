@@ -1,0 +1,125 @@
+"""The API's Prometheus series and the `/metrics` endpoint (`TASKLOOM_METRICS_ENABLED`).
+
+- `HttpMetricsMiddleware`: requests by route template, method and status class (low cardinality: a path
+  that matches no route is `unmatched`, methods outside the usual ones are `other`);
+- `GraphQLMetrics`: a Strawberry extension counting operations by type, errors by code, and open
+  subscriptions;
+- `metrics_endpoint`: the text exposition of this process's registry, which also holds the engine's series
+  (`domain.metrics`) — in the embedded mode, the in-process workers' too.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+
+from graphql import GraphQLError
+from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, Counter, Gauge, Histogram, generate_latest
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Match
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from strawberry.extensions import SchemaExtension
+from strawberry.types.graphql import OperationType
+
+__all__ = ["GraphQLMetrics", "HttpMetricsMiddleware", "metrics_endpoint"]
+
+_METHODS = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"})
+
+HTTP_REQUESTS = Counter("taskloom_http_requests_total", "HTTP requests answered, by route template.",
+                        ["route", "method", "status"])
+HTTP_DURATION = Histogram("taskloom_http_request_duration_seconds", "Time to answer an HTTP request.",
+                          ["route", "method"])
+GRAPHQL_REQUESTS = Counter("taskloom_graphql_requests_total", "GraphQL operations run (HTTP and WebSocket).",
+                           ["operation_type"])
+GRAPHQL_ERRORS = Counter("taskloom_graphql_errors_total", "Errors in GraphQL results, by their code.",
+                         ["operation_type", "code"])
+SUBSCRIPTIONS_OPEN = Gauge("taskloom_subscriptions_open", "GraphQL subscriptions running now.")
+
+
+def _route(scope: Scope) -> str:
+    """The template of the route that answered; for requests refused before routing (401, 413), the one
+    that would have."""
+    route = scope.get("route")
+    if route is None and "app" in scope:
+        route = next((r for r in getattr(scope["app"], "routes", ()) if r.matches(scope)[0] == Match.FULL), None)
+    return getattr(route, "path", "unmatched")
+
+
+class HttpMetricsMiddleware:
+    """Counts HTTP requests and their duration (list it first, so refusals by later middleware count too)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500
+
+        async def send_status(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_status)
+        finally:
+            route = _route(scope)
+            method = scope["method"] if scope["method"] in _METHODS else "other"
+            HTTP_REQUESTS.labels(route, method, f"{status // 100}xx").inc()
+            HTTP_DURATION.labels(route, method).observe(time.perf_counter() - started)
+
+
+def _code(error: GraphQLError) -> str:
+    code = (error.extensions or {}).get("code")
+    if isinstance(code, str) and code.isupper() and len(code) <= 40:
+        return code
+    if error.original_error is not None and not isinstance(error.original_error, GraphQLError):
+        return "INTERNAL"  # an unexpected exception (masked in the response)
+    return "GRAPHQL"  # syntax, validation, limits
+
+
+class GraphQLMetrics(SchemaExtension):
+    """Counts each operation once it ends and the errors of its result; a subscription is open from the start
+    of its execution to the end of its operation (Strawberry's `on_execute` covers only the setup).
+
+    List it after `MaskErrors`: its hooks then see errors before they are masked.
+    """
+
+    _subscribed = False
+
+    def _operation_type(self) -> str:
+        try:
+            return self.execution_context.operation_type.value
+        except Exception:  # the document did not parse or names no operation
+            return "unknown"
+
+    def on_operation(self) -> Iterator[None]:
+        try:
+            yield
+        finally:
+            if self._subscribed:
+                SUBSCRIPTIONS_OPEN.dec()
+            operation_type = self._operation_type()
+            GRAPHQL_REQUESTS.labels(operation_type).inc()
+            context = self.execution_context
+            errors = list(context.pre_execution_errors or ())
+            if context.pre_execution_errors is None and context.result is not None:
+                errors.extend(context.result.errors or ())
+            for error in errors:
+                GRAPHQL_ERRORS.labels(operation_type, _code(error)).inc()
+
+    def on_execute(self) -> Iterator[None]:
+        if self._operation_type() == OperationType.SUBSCRIPTION.value:
+            self._subscribed = True
+            SUBSCRIPTIONS_OPEN.inc()
+        yield
+
+
+async def metrics_endpoint(request: Request) -> Response:
+    """`GET /metrics`: every series of this process, in Prometheus' text format."""
+    return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)
