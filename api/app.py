@@ -21,6 +21,7 @@ from tortoise import Tortoise, connections
 
 from api.artifacts import download_artifact
 from api.auth import ANONYMOUS, PRINCIPAL_KEY, BearerAuthMiddleware, bearer_key
+from api.dashboard import dashboard_routes
 from api.graphql.context import Context, Services
 from api.graphql.loaders import Loaders
 from api.graphql.schema import build_schema
@@ -127,6 +128,7 @@ def create_app(settings: Settings, *, own_database: bool = True, effects: Effect
             Route("/artifacts/{artifact_id}", download_artifact, methods=["GET"]),
             Route("/graphql", graphql),
             WebSocketRoute("/graphql", graphql),
+            *dashboard_routes(),
             *([Route("/metrics", metrics_endpoint, methods=["GET"])] if settings.metrics_enabled else []),
         ],
         middleware=[
