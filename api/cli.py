@@ -7,6 +7,7 @@ Works from any folder: migrations are found beside the installed code; only `./t
 from __future__ import annotations
 
 import asyncio
+import shutil
 import signal
 import sys
 from collections.abc import Awaitable, Callable
@@ -100,16 +101,27 @@ def worker(
     processes: Annotated[int, typer.Option(help="worker processes")] = 1,
     threads: Annotated[int, typer.Option(help="threads per process: tasks running at once in each")] = 16,
 ) -> None:
-    """Run Dramatiq workers for the broker of TASKLOOM_BROKER_URL (Redis or RabbitMQ)."""
+    """Run Dramatiq workers for the broker of TASKLOOM_BROKER_URL (Redis or RabbitMQ); their metrics are served
+    on TASKLOOM_WORKER_METRICS_HOST:TASKLOOM_WORKER_METRICS_PORT."""
     settings = _settings()
     if settings.broker_url.startswith("memory://"):
         typer.echo("taskloom: the memory:// broker lives inside `taskloom serve`; set TASKLOOM_BROKER_URL to "
                    "redis://… or amqp://… to run separate workers", err=True)
         raise typer.Exit(2)
+    from api.logs import configure_logging
+    from workers.metrics import prepare
+
+    configure_logging(settings.log_level, settings.log_format)  # dramatiq's own lines; workers.main sets its own
+    metrics_dir = prepare(settings)  # before dramatiq (and prometheus_client) is imported
     from dramatiq.cli import main as dramatiq_main
 
-    sys.argv = ["dramatiq", "workers.main", "--processes", str(processes), "--threads", str(threads)]
-    raise typer.Exit(dramatiq_main())
+    sys.argv = ["dramatiq", "workers.main", "--processes", str(processes), "--threads", str(threads),
+                "--skip-logging"]
+    try:
+        raise typer.Exit(dramatiq_main())
+    finally:
+        if metrics_dir is not None and not settings.worker_metrics_dir:
+            shutil.rmtree(metrics_dir, ignore_errors=True)
 
 
 @app.command()

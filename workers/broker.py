@@ -21,6 +21,7 @@ from domain.dispatch import Dispatcher, DispatchRequest
 from domain.enums import TaskPriority
 from domain.services.effects import Effects
 from domain.settings import Settings
+from workers.metrics import metrics_middleware
 from workers.middleware import HostLoop, Resources, WorkerRuntime
 
 __all__ = [
@@ -48,6 +49,7 @@ def middleware_list(settings: Settings, *, host_loop: asyncio.AbstractEventLoop 
                     runtime: WorkerRuntime | None = None) -> list[Middleware]:
     """THE middleware stack. Retries stay listed with max_retries=0: the database owns retries, not Dramatiq."""
     return [
+        *metrics_middleware(settings),
         AgeLimit(),
         ShutdownNotifications(),
         Callbacks(),

@@ -1,11 +1,14 @@
 """The module `dramatiq` imports in each worker process (`taskloom worker` runs `dramatiq workers.main`).
 
-It is an entrypoint: it loads the settings and sets up THE broker with the actors declared on it.
+It is an entrypoint: it loads the settings, sets up logging, and sets up THE broker with the actors declared on it.
 """
 
 from __future__ import annotations
 
+from domain.logs import configure_logging
 from domain.settings import load_settings
 from workers.broker import setup_broker
 
-broker = setup_broker(load_settings())
+settings = load_settings()
+configure_logging(settings.log_level, settings.log_format)  # stderr is dramatiq's pipe to its main process here
+broker = setup_broker(settings)

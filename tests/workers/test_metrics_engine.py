@@ -1,0 +1,42 @@
+"""The embedded engine's series on the API's `/metrics`: tasks run by the in-process workers are counted by
+type and outcome, with their attempt durations and queue lag."""
+
+from __future__ import annotations
+
+from conftest import Caller
+from engine_support import Target, settled, target  # noqa: F401 (target: a fixture)
+from metrics_support import sample, scrape
+from test_engine_embedded import api, create, engine_url  # noqa: F401 (fixtures)
+
+from domain.state_machine import TaskStatus
+
+
+async def test_a_completed_and_a_failed_api_call_are_counted(engine_url: str, api: Caller, target: Target) -> None:
+    before = await scrape(engine_url + "/metrics")
+    ok = await create(api, target.script("metrics-ok", 200))
+    bad = await create(api, target.script("metrics-bad", 404))
+    assert (await settled(ok)).status == TaskStatus.COMPLETED
+    assert (await settled(bad)).status == TaskStatus.FAILED
+    after = await scrape(engine_url + "/metrics")
+
+    def moved(name: str, **labels: str) -> float:
+        return sample(after, name, **labels) - sample(before, name, **labels)
+
+    assert moved("taskloom_tasks_finished_total", task_type="API_CALL", status="COMPLETED") == 1
+    assert moved("taskloom_tasks_finished_total", task_type="API_CALL", status="FAILED") == 1
+    assert moved("taskloom_tasks_started_total", task_type="API_CALL") == 2
+    assert moved("taskloom_task_duration_seconds_count", task_type="API_CALL") == 2
+    assert moved("taskloom_task_queue_lag_seconds_count", task_type="API_CALL") == 2
+    assert moved("taskloom_events_published_total", to_status="QUEUED") == 2
+    assert 0 < moved("taskloom_task_duration_seconds_sum", task_type="API_CALL") < 10
+
+
+async def test_a_retried_attempt_counts_as_a_retry(engine_url: str, api: Caller, target: Target) -> None:
+    before = await scrape(engine_url + "/metrics")
+    task = await settled(await create(api, target.script("metrics-flaky", 503, 200)))
+    assert task.status == TaskStatus.COMPLETED
+    after = await scrape(engine_url + "/metrics")
+    assert sample(after, "taskloom_task_retries_total", task_type="API_CALL") \
+        - sample(before, "taskloom_task_retries_total", task_type="API_CALL") == 1
+    assert sample(after, "taskloom_task_duration_seconds_count", task_type="API_CALL") \
+        - sample(before, "taskloom_task_duration_seconds_count", task_type="API_CALL") == 2

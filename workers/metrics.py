@@ -1,0 +1,57 @@
+"""A `taskloom worker`'s metrics: Taskloom's series (`domain.metrics`) and dramatiq's own (`dramatiq_*`), written
+by every worker process to one prometheus-client multiprocess directory and served together on
+`TASKLOOM_WORKER_METRICS_HOST:TASKLOOM_WORKER_METRICS_PORT` (0: none).
+
+Dramatiq forks its worker processes, so each one writes its own files (prometheus-client's multiprocess mode)
+and one reader adds them up. Dramatiq's `Prometheus` middleware brings that reader: an exposition server that
+dramatiq's main process runs as a fork process. It takes its folder, host and port from environment variables
+read when it is imported, so `prepare()` sets them, with `PROMETHEUS_MULTIPROC_DIR`, before dramatiq starts.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+from dramatiq.middleware import Middleware
+
+from domain.settings import Settings
+
+__all__ = ["metrics_middleware", "prepare"]
+
+
+def prepare(settings: Settings) -> Path | None:
+    """Make (or empty) the multiprocess folder and point prometheus-client and dramatiq's exporter at it; call
+    before dramatiq imports anything. Returns the folder, or None when the port is 0 (no metrics).
+
+    The folder is passed on as `TASKLOOM_WORKER_METRICS_DIR`, which tells the worker processes to list
+    the `Prometheus` middleware.
+    """
+    if settings.worker_metrics_port == 0:
+        return None
+    if "prometheus_client" in sys.modules:  # it picks multiprocess mode once, at import, from the environment
+        raise RuntimeError("prometheus_client was imported before the worker's metrics folder was prepared")
+    folder = Path(settings.worker_metrics_dir or tempfile.mkdtemp(prefix="taskloom-metrics-"))
+    folder.mkdir(parents=True, exist_ok=True)
+    for stale in folder.glob("*.db"):  # a previous run's counters would be added to this one's
+        stale.unlink()
+    os.environ.update(
+        PROMETHEUS_MULTIPROC_DIR=str(folder),
+        TASKLOOM_WORKER_METRICS_DIR=str(folder),
+        dramatiq_prom_db=str(folder),
+        dramatiq_prom_host=settings.worker_metrics_host,
+        dramatiq_prom_port=str(settings.worker_metrics_port),
+    )
+    return folder
+
+
+def metrics_middleware(settings: Settings) -> list[Middleware]:
+    """Dramatiq's `Prometheus` middleware when `prepare()` set the worker processes up for it, else nothing
+    (the embedded engine's series go to the API's `/metrics`)."""
+    if settings.worker_metrics_port == 0 or not settings.worker_metrics_dir or settings.broker_url.startswith("memory://"):
+        return []
+    from dramatiq.middleware.prometheus import Prometheus
+
+    return [Prometheus()]
