@@ -1,0 +1,71 @@
+"""Log formats and the run context: JSON lines carry the ids of the run they were logged in, concurrent runs
+on one loop never mix them, and lines outside a run carry none."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import json
+import logging
+from collections.abc import Iterator
+
+import pytest
+
+from domain.logs import JsonFormatter, RunContextFilter, TextFormatter, bind_run
+
+
+@pytest.fixture
+def stream() -> Iterator[io.StringIO]:
+    """A handler as configure_logging builds them (JSON, run-context filter) on a `taskloom.test` logger."""
+    out = io.StringIO()
+    handler = logging.StreamHandler(out)
+    handler.setFormatter(JsonFormatter())
+    handler.addFilter(RunContextFilter())
+    logger = logging.getLogger("taskloom.test")
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    try:
+        yield out
+    finally:
+        logger.removeHandler(handler)
+
+
+def lines(out: io.StringIO) -> list[dict[str, str]]:
+    return [json.loads(line) for line in out.getvalue().splitlines()]
+
+
+async def test_each_concurrent_run_logs_its_own_ids(stream: io.StringIO) -> None:
+    logger = logging.getLogger("taskloom.test")
+
+    async def run(n: int) -> None:
+        bind_run(f"task-{n}", f"exec-{n}", "API_CALL")
+        for step in range(3):
+            logger.info("run %d step %d", n, step)
+            await asyncio.sleep(0)  # let the other runs interleave
+
+    await asyncio.gather(*(asyncio.ensure_future(run(n)) for n in range(3)))
+    logger.info("outside any run")
+    entries = lines(stream)
+    assert len(entries) == 10
+    for entry in entries[:-1]:
+        n = entry["message"].split()[1]
+        assert (entry["task_id"], entry["execution_id"]) == (f"task-{n}", f"exec-{n}")
+        assert entry["level"] == "INFO" and entry["logger"] == "taskloom.test" and entry["at"].endswith("+00:00")
+    assert "task_id" not in entries[-1] and "execution_id" not in entries[-1]
+
+
+async def test_an_exception_is_one_json_line(stream: io.StringIO) -> None:
+    try:
+        raise ValueError("boom")
+    except ValueError:
+        logging.getLogger("taskloom.test").exception("it failed")
+    (entry,) = lines(stream)
+    assert entry["message"] == "it failed" and "ValueError: boom" in entry["exc"]
+
+
+def test_the_text_format_appends_the_ids_inside_a_run() -> None:
+    record = logging.LogRecord("x", logging.INFO, __file__, 1, "hello", None, None)
+    record.task_id, record.execution_id = "t1", "e1"
+    assert TextFormatter("%(message)s").format(record) == "hello [task=t1 execution=e1]"
+    plain = logging.LogRecord("x", logging.INFO, __file__, 1, "hello", None, None)
+    assert TextFormatter("%(message)s").format(plain) == "hello"
