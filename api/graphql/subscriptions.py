@@ -17,6 +17,7 @@ from graphql import GraphQLError
 from api.graphql.context import Info
 from api.graphql.enums import LogLevel, TaskStatus, TaskType
 from api.graphql.errors import bad_user_input
+from api.graphql.loaders import Loaders
 from api.graphql.permissions import CanRead
 from api.graphql.types import Task, TaskEvent
 from api.live import SlowSubscriber, Subscriber
@@ -114,6 +115,12 @@ async def _key_still_active(key_id: str) -> bool:
     return active
 
 
+def _fresh(info: Info) -> None:
+    """Give the next result new DataLoaders: a socket's context outlives many results, a loader's cache must not
+    (else `TaskEvent.task` and `Task.executions` answer what the socket first saw)."""
+    info.context.loaders = Loaders(info.context.workspace_id)
+
+
 def _after_id(after: strawberry.ID | None) -> int | None:
     if after is None:
         return None
@@ -140,6 +147,7 @@ class Subscription:
                 page = await events_after(workspace, last, limit=REPLAY_PAGE)
                 for event in page:
                     if wanted.accepts(event):
+                        _fresh(info)
                         yield TaskEvent.of(event)
                     last = event.id
                 if len(page) < REPLAY_PAGE:
@@ -152,6 +160,7 @@ class Subscription:
                 if event is None or (last is not None and event.id <= last):  # type: ignore[attr-defined]
                     continue
                 last = event.id  # type: ignore[attr-defined]
+                _fresh(info)
                 yield TaskEvent.of(event)  # type: ignore[arg-type]
 
     @strawberry.subscription(permission_classes=[CanRead],
@@ -176,6 +185,7 @@ class Subscription:
                     continue
                 task = await get_task(workspace, id)
                 status = event.to_status  # type: ignore[attr-defined]
+                _fresh(info)
                 yield Task.of(task)
 
     @strawberry.subscription(permission_classes=[CanRead],
