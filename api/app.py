@@ -29,6 +29,7 @@ from api.health import healthz, readyz
 from api.limits import BodySizeLimitMiddleware
 from api.live import Hub
 from api.metrics import HttpMetricsMiddleware, metrics_endpoint
+from api.tracing import tracing_middleware
 from domain.db import migrate, tortoise_config
 from domain.egress import EgressPolicy
 from domain.events import build_bus
@@ -132,6 +133,7 @@ def create_app(settings: Settings, *, own_database: bool = True, effects: Effect
             *([Route("/metrics", metrics_endpoint, methods=["GET"])] if settings.metrics_enabled else []),
         ],
         middleware=[
+            *tracing_middleware(settings),
             *([Middleware(HttpMetricsMiddleware)] if settings.metrics_enabled else []),
             Middleware(CORSMiddleware, allow_origins=settings.cors_origin_list, allow_methods=["GET", "POST"],
                        allow_headers=["authorization", "content-type"]),

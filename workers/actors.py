@@ -20,8 +20,10 @@ deliver_message: Actor
 async def _run_task(task_id: str) -> None:
     from workers.middleware import get_runtime
     from workers.runner import run_task
+    from workers.tracing import task_span
 
-    await run_task(task_id, get_runtime())
+    with task_span(task_id):  # a no-op unless tracing is on
+        await run_task(task_id, get_runtime())
 
 
 async def _deliver(message_id: str) -> None:

@@ -1,0 +1,139 @@
+"""Optional tracing: with OTEL_EXPORTER_OTLP_ENDPOINT set, a fake OTLP/HTTP collector on 127.0.0.1 receives a
+span for the GraphQL request and one for the task run (with its id, type and execution id); without it,
+nothing of OpenTelemetry is imported."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+import pytest
+import pytest_asyncio
+from conftest import Caller, free_port, make_caller, serving
+from engine_support import Target, settled, target  # noqa: F401 (target: a fixture)
+from samples import CREATE_TASK, task_input
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from api.app import create_app
+from domain.models import TaskExecution
+from domain.settings import load_settings
+from domain.state_machine import TaskStatus
+from workers.tracing import shutdown_tracing, tracer_provider
+
+pytest.importorskip("opentelemetry.proto", reason="the [otel] extra and opentelemetry-proto (dev) are not installed")
+
+
+@dataclass
+class Collector:
+    """Receives OTLP/HTTP protobuf trace exports and keeps every span as {name, attributes}."""
+
+    url: str = ""
+    spans: list[dict[str, Any]] = field(default_factory=list)
+
+    def app(self) -> Starlette:
+        from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
+            ExportTraceServiceRequest,
+            ExportTraceServiceResponse,
+        )
+
+        async def traces(request: Request) -> Response:
+            export = ExportTraceServiceRequest.FromString(await request.body())
+            for resource_spans in export.resource_spans:
+                service = {a.key: a.value.string_value for a in resource_spans.resource.attributes}["service.name"]
+                for scope_spans in resource_spans.scope_spans:
+                    for span in scope_spans.spans:
+                        attributes = {a.key: a.value.string_value or a.value.bool_value for a in span.attributes}
+                        self.spans.append({"name": span.name, "service": service, "attributes": attributes})
+            return Response(ExportTraceServiceResponse().SerializeToString(), media_type="application/x-protobuf")
+
+        return Starlette(routes=[Route("/v1/traces", traces, methods=["POST"])])
+
+
+@pytest_asyncio.fixture
+async def collector() -> AsyncIterator[Collector]:
+    sink = Collector()
+    port = free_port()
+    sink.url = f"http://127.0.0.1:{port}"
+    async with serving(sink.app(), port):
+        yield sink
+
+
+@pytest_asyncio.fixture
+async def traced(database_url: str, db: str, collector: Collector,
+                 tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Caller]:
+    """The app with its embedded engine, tracing to the collector; tracing is stopped again afterwards."""
+    settings = load_settings(database_url=database_url, egress_allowlist="127.0.0.1", _env_file=None,
+                             artifacts_dir=tmp_path_factory.mktemp("artifacts"),
+                             OTEL_EXPORTER_OTLP_ENDPOINT=collector.url)
+    port = free_port()
+    try:
+        async with serving(create_app(settings, own_database=False), port), \
+                httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=30) as client:
+            yield await make_caller(client, "acme", ["admin"], name="traced")
+    finally:
+        await asyncio.to_thread(shutdown_tracing)  # it exports what is pending to the collector on this loop
+
+
+async def test_a_graphql_request_and_a_task_run_each_export_a_span(traced: Caller, collector: Collector,
+                                                                   target: Target) -> None:
+    config = {"apiEndpoint": target.script("traced", 200)}
+    created = await traced(CREATE_TASK, {"input": task_input("API_CALL", config, executionType="AUTOMATIC",
+                                                             assignedToBot=True)})
+    task_id = created["createTask"]["task"]["id"]
+    assert (await settled(task_id)).status == TaskStatus.COMPLETED
+    (execution,) = await TaskExecution.filter(task_id=task_id)
+    provider = tracer_provider()
+    assert provider is not None
+    assert await asyncio.to_thread(provider.force_flush)  # off the loop: the collector answers on it
+
+    requests = [s for s in collector.spans if s["name"] == "POST /graphql"]
+    assert requests and all(s["service"] == "taskloom-api" for s in requests)
+    runs = [s for s in collector.spans if s["name"] == "task.run"]
+    assert [s["attributes"] for s in runs] == [{
+        "taskloom.task.id": task_id, "taskloom.task.type": "API_CALL", "taskloom.execution.id": str(execution.id),
+    }]
+    assert not [s for s in collector.spans if "/metrics" in s["name"]]
+
+
+def run_python(code: str, **env: str) -> subprocess.CompletedProcess[str]:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("OTEL_", "TASKLOOM_"))}
+    return subprocess.run([sys.executable, "-c", code], env={**clean, **env}, capture_output=True, text=True,
+                          timeout=60, cwd=os.path.dirname(os.path.dirname(os.path.dirname(__file__))))
+
+
+CHECK = """
+import sys
+from api.app import create_app
+from domain.services.effects import Effects
+from domain.settings import load_settings
+from workers.tracing import task_span, tracer_provider
+
+def build(**settings):
+    create_app(load_settings(_env_file=None, **settings), own_database=False, effects=Effects())
+    with task_span("t1"):
+        pass
+
+build()
+print("WITHOUT THE ENDPOINT", sorted(m for m in sys.modules if m.startswith("opentelemetry")))
+sys.modules["opentelemetry"] = None  # what an install without the [otel] extra looks like
+build(OTEL_EXPORTER_OTLP_ENDPOINT="http://127.0.0.1:9")
+print("WITHOUT THE PACKAGES", tracer_provider())
+"""
+
+
+def test_tracing_stays_off_without_the_endpoint_or_without_the_packages() -> None:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("OTEL_", "TASKLOOM_"))}
+    done = subprocess.run([sys.executable, "-c", CHECK], env=clean, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert "WITHOUT THE ENDPOINT []" in done.stdout  # nothing of OpenTelemetry was imported
+    assert "WITHOUT THE PACKAGES None" in done.stdout
+    assert "OpenTelemetry is not installed; install taskloom[otel]" in done.stderr

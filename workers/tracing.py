@@ -1,0 +1,86 @@
+"""Optional OpenTelemetry tracing: on only when the `[otel]` extra is installed AND `OTEL_EXPORTER_OTLP_ENDPOINT`
+is set; otherwise nothing of OpenTelemetry is imported and `task_span` costs one flag check.
+
+Spans go over OTLP/HTTP (protobuf) to `<endpoint>/v1/traces` through a batch processor; `OTEL_SERVICE_NAME`
+and the SDK's other `OTEL_*` variables apply as usual. The API adds a span per HTTP request and WebSocket
+(`api.tracing`); `task_span` makes one per task run, with the task's id, type and execution id.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+from domain.logs import current_run
+from domain.settings import Settings
+
+if TYPE_CHECKING:
+    from opentelemetry.sdk.trace import TracerProvider
+
+__all__ = ["setup_tracing", "shutdown_tracing", "task_span", "tracer_provider"]
+
+logger = logging.getLogger(__name__)
+
+_provider: TracerProvider | None = None
+
+
+def setup_tracing(settings: Settings, *, service_name: str) -> TracerProvider | None:
+    """Start exporting spans when tracing is configured and installed (once per process); the provider, or None.
+
+    Parameters:
+        settings: `otel_endpoint` (OTEL_EXPORTER_OTLP_ENDPOINT) switches tracing on.
+        service_name: `service.name` unless OTEL_SERVICE_NAME says otherwise.
+    """
+    global _provider
+    if _provider is not None or not settings.otel_endpoint:
+        return _provider
+    try:
+        from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+        from opentelemetry.sdk.resources import Resource
+        from opentelemetry.sdk.trace import TracerProvider
+        from opentelemetry.sdk.trace.export import BatchSpanProcessor
+    except ImportError:
+        logger.warning("OTEL_EXPORTER_OTLP_ENDPOINT is set but OpenTelemetry is not installed; "
+                       "install taskloom[otel] to trace")
+        return None
+    provider = TracerProvider(resource=Resource.create({"service.name": service_name}))
+    endpoint = settings.otel_endpoint.rstrip("/") + "/v1/traces"
+    provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter(endpoint=endpoint)))
+    _provider = provider
+    logger.info("tracing to %s as %s", endpoint, service_name)
+    return provider
+
+
+def tracer_provider() -> TracerProvider | None:
+    """The provider `setup_tracing` started in this process, if any."""
+    return _provider
+
+
+def shutdown_tracing() -> None:
+    """Export what is pending and stop tracing in this process (at exit the SDK does this by itself)."""
+    global _provider
+    if _provider is not None:
+        _provider.shutdown()
+        _provider = None
+
+
+@contextlib.contextmanager
+def task_span(task_id: str) -> Iterator[None]:
+    """A `task.run` span around one run of `task_id` when tracing is on; the run's type and execution id,
+    which the runner binds after its claim, are added as the span ends."""
+    if _provider is None:
+        yield
+        return
+    with _provider.get_tracer(__name__).start_as_current_span("task.run") as span:
+        span.set_attribute("taskloom.task.id", task_id)
+        try:
+            yield
+        finally:
+            run = current_run()
+            if run is not None and run.task_id == task_id:
+                span.set_attribute("taskloom.task.type", run.task_type)
+                span.set_attribute("taskloom.execution.id", run.execution_id)
+            else:
+                span.set_attribute("taskloom.task.claimed", False)
