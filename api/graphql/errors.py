@@ -44,8 +44,14 @@ def bad_user_input(message: str) -> GraphQLError:
 
 
 def should_mask_error(error: GraphQLError) -> bool:
-    """Mask only unexpected exceptions; GraphQL's own and our coded errors pass through."""
+    """Mask only unexpected exceptions; GraphQL's own and our coded errors pass through.
+
+    A scalar that refuses an input value raises ValueError or TypeError while the request is validated or its
+    variables coerced (no field `path` yet): that message tells the client what to fix, so it passes through.
+    """
     original = error.original_error
     if original is None or isinstance(original, GraphQLError):
+        return False
+    if error.path is None and isinstance(original, ValueError | TypeError):
         return False
     return not (error.extensions or {}).get("code")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import strawberry
+from graphql import GraphQLDefaultInput, GraphQLInputObjectType, GraphQLSchema
 from strawberry.extensions import MaskErrors, MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter
 
 from api.graphql.errors import should_mask_error
@@ -19,7 +20,7 @@ __all__ = ["build_schema"]
 def build_schema(settings: Settings | None = None) -> strawberry.Schema:
     """The Taskloom schema; `settings` sets the depth, alias and token limits (defaults when None)."""
     settings = settings or Settings(_env_file=None)  # type: ignore[call-arg]
-    return strawberry.Schema(
+    schema = strawberry.Schema(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
@@ -32,3 +33,18 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
             GraphQLMetrics,  # after MaskErrors: it counts errors before they are masked
         ],
     )
+    _external_object_defaults(schema._schema)
+    return schema
+
+
+def _external_object_defaults(schema: GraphQLSchema) -> None:
+    """Give input fields whose default is an object (`executionConfig: JSON! = {}`) that default as an external
+    value too: introspection then prints it with `value_to_literal`, where graphql-core's deprecated
+    `ast_from_value` raised "Cannot convert value to AST: {}" on every introspection query (GraphiQL included).
+    `default_value` stays for strawberry's SDL printer."""
+    for named in schema.type_map.values():
+        if not isinstance(named, GraphQLInputObjectType):
+            continue
+        for field in named.fields.values():
+            if isinstance(field.default_value, dict):
+                field.default = GraphQLDefaultInput(value=field.default_value)
