@@ -82,6 +82,7 @@ def serve(
     import uvicorn
 
     from api.logs import configure_logging
+    from workers.metrics import multiprocess_folder
 
     settings = _settings()
     configure_logging(settings.log_level, settings.log_format)
@@ -91,9 +92,15 @@ def serve(
         raise typer.Exit(2)
     if workers > 1 and settings.is_sqlite:
         asyncio.run(migrate(settings.database_url))  # once, before the processes start (they would race)
+    # Several processes each write their metrics to files that whichever answers /metrics adds up.
+    metrics_dir = multiprocess_folder() if workers > 1 and settings.metrics_enabled else None
     # An import string and a factory: each of several processes builds its own app (uvicorn's requirement).
-    uvicorn.run("api.cli:asgi_app", factory=True, workers=workers, host=host or settings.host,
-                port=port if port is not None else settings.port, log_config=None)
+    try:
+        uvicorn.run("api.cli:asgi_app", factory=True, workers=workers, host=host or settings.host,
+                    port=port if port is not None else settings.port, log_config=None)
+    finally:
+        if metrics_dir is not None:
+            shutil.rmtree(metrics_dir, ignore_errors=True)
 
 
 @app.command()

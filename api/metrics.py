@@ -10,11 +10,21 @@
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Iterator
 
 from graphql import GraphQLError
-from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, Counter, Gauge, Histogram, generate_latest
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    REGISTRY,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+)
+from prometheus_client.multiprocess import MultiProcessCollector
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Match
@@ -34,7 +44,9 @@ GRAPHQL_REQUESTS = Counter("taskloom_graphql_requests_total", "GraphQL operation
                            ["operation_type"])
 GRAPHQL_ERRORS = Counter("taskloom_graphql_errors_total", "Errors in GraphQL results, by their code.",
                          ["operation_type", "code"])
-SUBSCRIPTIONS_OPEN = Gauge("taskloom_subscriptions_open", "GraphQL subscriptions running now.")
+# "livesum": with several API processes (`serve --workers N`) the open subscriptions of all are added up.
+SUBSCRIPTIONS_OPEN = Gauge("taskloom_subscriptions_open", "GraphQL subscriptions running now.",
+                           multiprocess_mode="livesum")
 
 
 def _route(scope: Scope) -> str:
@@ -120,6 +132,17 @@ class GraphQLMetrics(SchemaExtension):
         yield
 
 
+def _registry() -> CollectorRegistry:
+    # prometheus-client's own switch: `serve --workers N` sets it so that each process writes its series to
+    # files, and any process answering a scrape adds up all of them.
+    if "PROMETHEUS_MULTIPROC_DIR" not in os.environ:
+        return REGISTRY
+    registry = CollectorRegistry()
+    MultiProcessCollector(registry)
+    return registry
+
+
 async def metrics_endpoint(request: Request) -> Response:
-    """`GET /metrics`: every series of this process, in Prometheus' text format."""
-    return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)
+    """`GET /metrics`: every series of this process (of all API processes under `serve --workers N`), in
+    Prometheus' text format."""
+    return Response(generate_latest(_registry()), media_type=CONTENT_TYPE_LATEST)

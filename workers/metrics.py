@@ -19,7 +19,25 @@ from dramatiq.middleware import Middleware
 
 from domain.settings import Settings
 
-__all__ = ["metrics_middleware", "prepare"]
+__all__ = ["metrics_middleware", "multiprocess_folder", "prepare"]
+
+
+def multiprocess_folder(configured: str = "") -> Path:
+    """Make (or empty) a prometheus-client multiprocess folder — `configured`, or a fresh temporary one — and
+    set `PROMETHEUS_MULTIPROC_DIR` for this process and the ones it starts; call before prometheus_client is
+    imported (it picks its mode once, at import, from that variable).
+
+    Raises:
+        RuntimeError: prometheus_client was imported already.
+    """
+    if "prometheus_client" in sys.modules:
+        raise RuntimeError("prometheus_client was imported before its multiprocess folder was prepared")
+    folder = Path(configured or tempfile.mkdtemp(prefix="taskloom-metrics-"))
+    folder.mkdir(parents=True, exist_ok=True)
+    for stale in folder.glob("*.db"):  # a previous run's counters would be added to this one's
+        stale.unlink()
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(folder)
+    return folder
 
 
 def prepare(settings: Settings) -> Path | None:
@@ -31,14 +49,8 @@ def prepare(settings: Settings) -> Path | None:
     """
     if settings.worker_metrics_port == 0:
         return None
-    if "prometheus_client" in sys.modules:  # it picks multiprocess mode once, at import, from the environment
-        raise RuntimeError("prometheus_client was imported before the worker's metrics folder was prepared")
-    folder = Path(settings.worker_metrics_dir or tempfile.mkdtemp(prefix="taskloom-metrics-"))
-    folder.mkdir(parents=True, exist_ok=True)
-    for stale in folder.glob("*.db"):  # a previous run's counters would be added to this one's
-        stale.unlink()
+    folder = multiprocess_folder(settings.worker_metrics_dir)
     os.environ.update(
-        PROMETHEUS_MULTIPROC_DIR=str(folder),
         TASKLOOM_WORKER_METRICS_DIR=str(folder),
         dramatiq_prom_db=str(folder),
         dramatiq_prom_host=settings.worker_metrics_host,

@@ -9,6 +9,7 @@ import json
 import subprocess
 import time
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -125,3 +126,32 @@ async def test_a_runs_log_lines_are_json_with_its_ids_and_no_secret(metrics_work
     assert completed[0]["task_id"] == str(ok.id) and completed[0]["execution_id"] == str(execution.id)
     assert {"at", "level", "logger"} <= completed[0].keys()
     assert any(e["message"] == "Worker process is ready for action." for e in entries)
+
+
+async def test_serve_with_two_processes_adds_up_their_series_on_every_scrape(database_url: str,
+                                                                               tmp_path: Path) -> None:
+    # Given `taskloom serve --workers 2` (each process writes its series to the shared multiprocess folder)
+    require(SHARED_REDIS_URL, "Redis")
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    env = worker_env(database_url, SHARED_REDIS_URL, tmp_path / "artifacts")
+    with (tmp_path / "serve.log").open("wb") as log:
+        proc = subprocess.Popen([str(TASKLOOM), "serve", "--workers", "2", "--port", str(port)], env=env,
+                                cwd=tmp_path, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    server = WorkerProcess(proc, tmp_path / "serve.log")
+    try:
+        await server.logged("Application startup complete", timeout_s=30)
+
+        async def fresh(method: str, path: str, **kwargs: Any) -> httpx.Response:
+            async with httpx.AsyncClient(base_url=base, timeout=10) as client:  # a new connection: any process
+                return await client.request(method, path, **kwargs)
+
+        # When 20 unauthenticated GraphQL requests are refused, each on its own connection
+        for _ in range(20):
+            assert (await fresh("POST", "/graphql", json={"query": "{ latestEventId }"})).status_code == 401
+        # Then every scrape, whichever process answers it, counts all 20
+        for _ in range(6):
+            text = (await fresh("GET", "/metrics")).text
+            assert sample(text, "taskloom_http_requests_total", route="/graphql", method="POST", status="4xx") == 20
+    finally:
+        server.kill()
