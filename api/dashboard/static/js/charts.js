@@ -17,9 +17,10 @@ function legend(keys, colours) {
 /**
  * A stacked bar per day: `days` is [{date, values: {key: n}}]; `keys` orders the stack.
  * Returns a <figure> with the chart, a legend and a text description for screen readers.
+ * `width` is the pixels the chart gets, so that its text is drawn at its real size.
  */
-export function stackedBars({title, days, keys, colours}) {
-  const width = 640, height = 220, left = 36, bottom = 28, top = 10;
+export function stackedBars({title, days, keys, colours, width = 640}) {
+  const height = 220, left = 36, bottom = 28, top = 10;
   const totals = days.map((d) => keys.reduce((sum, k) => sum + (d.values[k] ?? 0), 0));
   const max = Math.max(1, ...totals);
   const slot = (width - left) / Math.max(1, days.length);
@@ -31,7 +32,7 @@ export function stackedBars({title, days, keys, colours}) {
     svg.append(s("line", {x1: left, x2: width, y1: y(tick), y2: y(tick), class: "grid"}),
       s("text", {x: left - 6, y: y(tick) + 4, "text-anchor": "end", class: "axis"}, String(tick)));
   }
-  const labelEvery = Math.ceil(days.length / 10);
+  const labelEvery = Math.ceil(days.length / Math.max(2, Math.floor(width / 60)));
   days.forEach((day, i) => {
     const x = left + slot * i + (slot - barWidth) / 2;
     let base = 0;
@@ -53,24 +54,33 @@ export function stackedBars({title, days, keys, colours}) {
 }
 
 /**
- * Horizontal bars, one per row: rows are [{label, value, text}], `max` the full scale.
+ * Horizontal bars, one per row: rows are [{label, value, text}], `max` the full scale. Below 480 px the label
+ * and value go above each bar.
  */
-export function horizontalBars({title, rows, max, colour = "#3182ce", empty = "Nothing in this range."}) {
-  const rowHeight = 28, labelWidth = 170, width = 640, valueWidth = 150;
+export function horizontalBars({title, rows, max, colour = "#3182ce", width = 640, empty = "Nothing in this range."}) {
+  const narrow = width < 480;
+  const rowHeight = narrow ? 42 : 28;
+  const labelWidth = narrow ? 0 : 170;
+  const valueWidth = narrow ? 0 : 150;
+  const barHeight = 18;
   const height = Math.max(1, rows.length) * rowHeight + 8;
   const scale = Math.max(max, 1e-9);
   const svg = s("svg", {viewBox: `0 0 ${width} ${height}`, role: "img", class: "chart",
     "aria-label": `${title}: ${rows.map((r) => `${r.label} ${r.text}`).join(", ") || "no data"}`});
   rows.forEach((row, i) => {
-    const y = 4 + i * rowHeight;
+    const top = 4 + i * rowHeight;
+    const barTop = narrow ? top + 18 : top + 4;
     const barMax = width - labelWidth - valueWidth;
     const w = Math.max(row.value > 0 ? 2 : 0, (barMax * Math.min(row.value, scale)) / scale);
+    const textY = narrow ? top + 13 : top + rowHeight / 2 + 4;
     svg.append(
-      s("text", {x: labelWidth - 8, y: y + rowHeight / 2 + 4, "text-anchor": "end", class: "label"}, row.label),
-      s("rect", {x: labelWidth, y: y + 4, width: barMax, height: rowHeight - 10, class: "track"}),
-      s("rect", {x: labelWidth, y: y + 4, width: w, height: rowHeight - 10, fill: row.colour ?? colour},
+      narrow ? s("text", {x: 0, y: textY, class: "label"}, row.label)
+        : s("text", {x: labelWidth - 8, y: textY, "text-anchor": "end", class: "label"}, row.label),
+      s("rect", {x: labelWidth, y: barTop, width: barMax, height: barHeight, class: "track"}),
+      s("rect", {x: labelWidth, y: barTop, width: w, height: barHeight, fill: row.colour ?? colour},
         s("title", {}, `${row.label}: ${row.text}`)),
-      s("text", {x: labelWidth + barMax + 8, y: y + rowHeight / 2 + 4, class: "value"}, row.text));
+      narrow ? s("text", {x: width, y: textY, "text-anchor": "end", class: "value"}, row.text)
+        : s("text", {x: labelWidth + barMax + 8, y: textY, class: "value"}, row.text));
   });
   return h("figure", {class: "chart-figure"}, h("figcaption", {}, title),
     rows.length ? svg : h("p", {class: "muted"}, empty));
