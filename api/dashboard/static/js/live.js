@@ -10,6 +10,7 @@ const BACKOFF_FIRST_MS = 500;
 const BACKOFF_MAX_MS = 10000;
 const ACK_TIMEOUT_MS = 10000;
 const CLOSE_FORBIDDEN = 4403; // bad or revoked key: reconnecting would not help
+const RESUBSCRIBE_MS = 1000; // after the server ended the event stream (it is meant to run until we stop it)
 
 /** The connection states shown in the header: connecting, live, reconnecting, forbidden, closed. */
 export class LiveClient extends EventTarget {
@@ -151,22 +152,39 @@ export class TaskEventStream {
     this.lastId = null;
     this.listeners = new Set();
     this.unsubscribe = null;
+    this.stopped = true;
+    this.retry = null;
   }
 
   /** Start after `latestEventId` (null: the workspace has no event yet, so replay from the start). */
   start(latestEventId) {
     this.lastId = latestEventId ?? "0";
+    this.stopped = false;
+    this.#subscribe();
+  }
+
+  stop() {
+    this.stopped = true;
+    clearTimeout(this.retry);
+    this.unsubscribe?.();
+    this.listeners.clear();
+  }
+
+  #subscribe() {
+    // The stream never ends on its own: if the server ends it, take it up again where it stopped.
+    const again = () => {
+      if (!this.stopped) this.retry = setTimeout(() => this.#subscribe(), RESUBSCRIBE_MS);
+    };
     this.unsubscribe = this.live.subscribe({
       query: this.query,
       variables: () => ({after: this.lastId}),
       next: (payload) => this.#next(payload),
-      error: (errors) => console.error("taskEvents failed", errors),
+      error: (errors) => {
+        console.error("taskEvents failed", errors);
+        again();
+      },
+      complete: again,
     });
-  }
-
-  stop() {
-    this.unsubscribe?.();
-    this.listeners.clear();
   }
 
   /** Call `listener(event)` for each event; returns a function that stops. */

@@ -116,8 +116,8 @@ export function taskView(root, ctx, id) {
       h("p", {class: "meta"}, `${e.triggeredBy} · started `, time(e.startedAt),
         ` · ${e.durationMs === null ? (e.status === "RUNNING" ? "running" : "—") : duration(e.durationMs)}`),
       e.error ? h("p", {class: "error"}, e.error) : null,
-      e.debugUrl ? h("p", {}, h("a", {href: e.debugUrl, rel: "noopener noreferrer", target: "_blank"},
-        "Live browser view")) : null,
+      /^https?:\/\//i.test(e.debugUrl ?? "") ? h("p", {}, h("a", {href: e.debugUrl, rel: "noopener noreferrer",
+        target: "_blank"}, "Live browser view")) : null, // http(s) only: never a javascript: URL
       stepsOf(e.steps),
       shots.length ? h("div", {class: "thumbs"}, shots) : null,
       e.output !== null && e.output !== undefined ? h("details", {},
