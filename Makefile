@@ -5,7 +5,7 @@ BIN = $(VENV)/bin
 # The PostgreSQL server the database tests run against a second time (a scratch database is made on it).
 PG_TEST_URL ?= postgres://postgres@127.0.0.1:5432/postgres
 
-.PHONY: setup run test test-sqlite test-postgres lint migrations
+.PHONY: setup run test test-sqlite test-postgres lint migrations drills
 
 setup: $(VENV)/.installed
 
@@ -34,3 +34,7 @@ test-postgres: setup
 # After changing domain/models.py: write the next migration for both engines.
 migrations: setup
 	$(BIN)/python -m migrations make $(or $(NAME),update)
+
+# Fault drills (bench/drills.py): worker kill -9, Redis down, PostgreSQL restarted, on private instances (~4 min).
+drills: setup
+	$(BIN)/python bench/drills.py
