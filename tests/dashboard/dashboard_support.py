@@ -36,6 +36,7 @@ CHROMIUM = Path("/usr/bin/chromium")
 SLOW_S = 2.0
 #: Playwright's wait for an expectation, in milliseconds (live updates arrive well within it).
 EXPECT_TIMEOUT_MS = 15000
+PLAYWRIGHT_EXPECT_DEFAULT_MS = 5000
 
 CREATE_TASK = """mutation($input: CreateTaskInput!) {
   createTask(input: $input) { task { id status } userErrors { field message code } } }"""
@@ -183,8 +184,7 @@ async def target() -> AsyncIterator[Target]:
 
 
 @pytest_asyncio.fixture(scope="module")
-async def server(database_url: str, chromium: Path, tmp_path_factory: pytest.TempPathFactory
-                 ) -> AsyncIterator[TaskloomServer]:
+async def server(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[TaskloomServer]:
     await wipe()
     running = TaskloomServer(port=free_port(), database_url=database_url, folder=tmp_path_factory.mktemp("serve"))
     await running.start()
@@ -201,8 +201,11 @@ async def browser(chromium: Path) -> AsyncIterator[Browser]:
         launched = await playwright.chromium.launch(executable_path=str(chromium), args=list(CHROMIUM_ARGS),
                                                     headless=True)
         expect.set_options(timeout=EXPECT_TIMEOUT_MS)
-        yield launched
-        await launched.close()
+        try:
+            yield launched
+        finally:
+            expect.set_options(timeout=PLAYWRIGHT_EXPECT_DEFAULT_MS)
+            await launched.close()
 
 
 @pytest_asyncio.fixture(scope="module")

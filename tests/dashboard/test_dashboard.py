@@ -70,8 +70,10 @@ async def test_sign_in_refuses_a_bad_key_and_keeps_the_good_one_out_of_the_url(
     await page.get_by_role("button", name="Sign in").click()
     await expect(page.locator("#sign-in-error")).to_contain_text("not accepted")
     assert await page.evaluate("sessionStorage.length") == 0
-    # The right key signs in, goes live, and stays out of the URL and the history
-    await sign_in(page, workspace.key)
+    # The right key signs in (from the keyboard), goes live, and stays out of the URL
+    await page.get_by_label("API key").fill(workspace.key)
+    await page.get_by_label("API key").press("Enter")
+    await expect(page.locator("#connection")).to_have_text("Live")
     assert workspace.key not in page.url
     assert await page.evaluate("sessionStorage.getItem('taskloom.apiKey')") == workspace.key
     await page.get_by_role("link", name="Stats").click()
@@ -261,6 +263,24 @@ async def test_screenshots_are_fetched_with_the_key_and_enlarge_and_the_log_is_s
     await expect(page.locator("dialog.lightbox img")).to_be_visible()
     await page.keyboard.press("Escape")
     await expect(page.locator("dialog.lightbox")).not_to_be_visible()
+    assert errors.seen == []
+
+
+async def test_a_running_executions_log_is_shown_live(
+    browser: Browser, server: TaskloomServer, workspace: Workspace, target: Target
+) -> None:
+    page, errors = await signed_in(browser, server, workspace.key)
+    task_id = await workspace.create(title="Slow call", executionConfig={"apiEndpoint": f"{target.url}/slow"})
+    await page.goto(f"{server.url}/#/tasks/{task_id}")
+    # While it runs, its execution's log streams in
+    running = page.locator('.execution[data-status="RUNNING"]')
+    await expect(running.locator("h4")).to_have_text("Live log", timeout=SLOW_S * 1000)
+    await expect(running.locator(".log")).to_contain_text("sending")
+    # And when it ends, the page shows the outcome and the whole log
+    done = page.locator('.execution[data-status="SUCCESS"]')
+    await expect(done.locator(".log")).to_contain_text(re.compile(r"-> 200"))
+    await expect(done.locator("h4")).to_have_text("Log")
+    await expect(page.locator(".detail-head .badge")).to_have_text("COMPLETED")
     assert errors.seen == []
 
 
