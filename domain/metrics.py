@@ -9,12 +9,14 @@ directory (`taskloom worker` prepares it); `taskloom serve` exposes them on its 
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from prometheus_client import Counter, Histogram
 
-from domain.enums import TaskType
 from domain.models import Task, TaskEvent
 from domain.state_machine import RUN_ENDING_STATES, TaskStatus
 
@@ -41,6 +43,31 @@ WEBHOOK_DELIVERIES = Counter("taskloom_webhook_deliveries_total",
                              "Webhook delivery attempts by outcome (delivered, retrying, failed).", ["outcome"])
 
 
+@dataclass(frozen=True)
+class _TypeSeries:
+    """One task type's labelled children, resolved once: `labels()` costs more than the increment."""
+
+    started: Any
+    retries: Any
+    duration: Any
+    lag: Any
+    finished: dict[str, Any]
+
+
+@functools.cache
+def _series(task_type: str) -> _TypeSeries:
+    return _TypeSeries(
+        started=TASKS_STARTED.labels(task_type), retries=TASK_RETRIES.labels(task_type),
+        duration=TASK_DURATION.labels(task_type), lag=QUEUE_LAG.labels(task_type),
+        finished={status.value: TASKS_FINISHED.labels(task_type, status.value) for status in RUN_ENDING_STATES},
+    )
+
+
+@functools.cache
+def _published(to_status: str) -> Any:
+    return EVENTS_PUBLISHED.labels(to_status)
+
+
 def _seconds(start: datetime | None, end: datetime | None) -> float | None:
     if start is None or end is None:
         return None
@@ -49,25 +76,25 @@ def _seconds(start: datetime | None, end: datetime | None) -> float | None:
 
 def observe_committed(events: Iterable[TaskEvent], tasks: Iterable[Task]) -> None:
     """Count committed status changes: events, starts, ends, retries, attempt durations and queue lag."""
-    by_id = {str(t.id): t for t in tasks}
+    by_id = {t.id: t for t in tasks}
     for event in events:
         to = TaskStatus(event.to_status)
-        task_type = TaskType(event.task_type).value
-        EVENTS_PUBLISHED.labels(to.value).inc()
-        task = by_id.get(str(event.task_id))
+        _published(to.value).inc()
+        series = _series(getattr(event.task_type, "value", event.task_type))
+        task = by_id.get(event.task_id)
         if to == TaskStatus.IN_PROGRESS:
-            TASKS_STARTED.labels(task_type).inc()
+            series.started.inc()
             lag = _seconds(task.queued_at, task.started_at) if task is not None else None
             if lag is not None:
-                QUEUE_LAG.labels(task_type).observe(lag)
+                series.lag.observe(lag)
         elif event.from_status == TaskStatus.IN_PROGRESS and task is not None:
             duration = _seconds(task.started_at, event.at)
             if duration is not None:
-                TASK_DURATION.labels(task_type).observe(duration)
+                series.duration.observe(duration)
         if to in RUN_ENDING_STATES:
-            TASKS_FINISHED.labels(task_type, to.value).inc()
+            series.finished[to.value].inc()
         elif to == TaskStatus.RETRYING:
-            TASK_RETRIES.labels(task_type).inc()
+            series.retries.inc()
 
 
 def observe_delivery(outcome: str) -> None:
