@@ -3,10 +3,14 @@ type and outcome, with their attempt durations and queue lag."""
 
 from __future__ import annotations
 
+import asyncio
+import time
+
 from conftest import Caller
 from engine_support import Target, settled, target  # noqa: F401 (target: a fixture)
 from metrics_support import sample, scrape
-from test_engine_embedded import api, create, engine_url  # noqa: F401 (fixtures)
+from samples import CREATE_TASK, task_input
+from test_engine_embedded import BOT, api, arrived, create, engine_url, webhook  # noqa: F401 (fixtures)
 
 from domain.state_machine import TaskStatus
 
@@ -40,3 +44,23 @@ async def test_a_retried_attempt_counts_as_a_retry(engine_url: str, api: Caller,
         - sample(before, "taskloom_task_retries_total", task_type="API_CALL") == 1
     assert sample(after, "taskloom_task_duration_seconds_count", task_type="API_CALL") \
         - sample(before, "taskloom_task_duration_seconds_count", task_type="API_CALL") == 2
+
+
+async def test_webhook_deliveries_are_counted_by_outcome(engine_url: str, api: Caller, target: Target) -> None:
+    before = await scrape(engine_url + "/metrics")
+    hook, _secret = await webhook(api, target.script("metrics-hook", 200))
+    config = {"message": "hello", "recipient": "ops@example.com", "webhookId": hook}
+    created = (await api(CREATE_TASK, {"input": task_input("NOTIFICATION", config, **BOT)}))["createTask"]
+    assert (await settled(created["task"]["id"])).status == TaskStatus.COMPLETED
+    await arrived(target, "metrics-hook")
+    deadline = time.monotonic() + 5
+    while True:  # the attempt is counted once it is recorded, just after the receiver answered
+        after = await scrape(engine_url + "/metrics")
+        moved = sample(after, "taskloom_webhook_deliveries_total", outcome="delivered") \
+            - sample(before, "taskloom_webhook_deliveries_total", outcome="delivered")
+        if moved or time.monotonic() > deadline:
+            break
+        await asyncio.sleep(0.05)
+    assert moved == 1
+    assert sample(after, "taskloom_tasks_finished_total", task_type="NOTIFICATION", status="COMPLETED") \
+        - sample(before, "taskloom_tasks_finished_total", task_type="NOTIFICATION", status="COMPLETED") == 1
