@@ -109,7 +109,7 @@ def worker(
     threads: Annotated[int, typer.Option(help="threads per process: tasks running at once in each")] = 16,
 ) -> None:
     """Run Dramatiq workers for the broker of TASKLOOM_BROKER_URL (Redis or RabbitMQ); their metrics are served
-    on TASKLOOM_WORKER_METRICS_HOST:TASKLOOM_WORKER_METRICS_PORT."""
+    on TASKLOOM_METRICS_HOST:TASKLOOM_WORKER_METRICS_PORT."""
     settings = _settings()
     if settings.broker_url.startswith("memory://"):
         typer.echo("taskloom: the memory:// broker lives inside `taskloom serve`; set TASKLOOM_BROKER_URL to "
@@ -133,9 +133,11 @@ def worker(
 
 @app.command()
 def scheduler() -> None:
-    """Run the scheduler loop alone (due, cron, retries, re-sends, recovery, webhook sends)."""
+    """Run the scheduler loop alone (due, cron, retries, re-sends, recovery, webhook sends); its metrics are served
+    on TASKLOOM_METRICS_HOST:TASKLOOM_SCHEDULER_METRICS_PORT."""
     from api.logs import configure_logging
     from workers.broker import setup_broker, worker_effects
+    from workers.metrics import serve_process_metrics
     from workers.scheduler import Scheduler
 
     settings = _settings()
@@ -143,6 +145,8 @@ def scheduler() -> None:
     if settings.broker_url.startswith("memory://"):
         typer.echo("taskloom: with the memory:// broker the scheduler runs inside `taskloom serve`", err=True)
         raise typer.Exit(2)
+    if settings.scheduler_metrics_port:
+        serve_process_metrics(settings.metrics_host, settings.scheduler_metrics_port)
     broker = setup_broker(settings)
     effects = worker_effects(broker, settings)
     loop = Scheduler(settings, effects, deliver=effects.dispatcher.deliver)

@@ -21,6 +21,8 @@ DEFAULT_MAX_BODY_BYTES = 4 * 1024 * 1024
 DEFAULT_KEY_TOUCH_INTERVAL_S = 60.0
 #: Where `taskloom worker` serves its processes' metrics (dramatiq's Prometheus exporter's usual port).
 DEFAULT_WORKER_METRICS_PORT = 9191
+#: Where `taskloom scheduler` serves its metrics.
+DEFAULT_SCHEDULER_METRICS_PORT = 9192
 
 _SCHEMES = {
     "database_url": ("sqlite", "postgres", "postgresql", "asyncpg", "psycopg"),
@@ -87,10 +89,12 @@ class Settings(BaseSettings):
 
     # -- metrics and tracing ------------------------------------------------------------------------------
     metrics_enabled: bool = Field(True, description="serve Prometheus metrics at the API's /metrics")
-    worker_metrics_host: str = Field("127.0.0.1", description="bind address of `taskloom worker`'s metrics "
-                                     "(0.0.0.0 in a container)")
+    metrics_host: str = Field("127.0.0.1", description="bind address of the worker's and the scheduler's metrics "
+                              "(0.0.0.0 in a container)")
     worker_metrics_port: int = Field(DEFAULT_WORKER_METRICS_PORT, ge=0, le=65535,
                                      description="port of `taskloom worker`'s metrics; 0: none")
+    scheduler_metrics_port: int = Field(DEFAULT_SCHEDULER_METRICS_PORT, ge=0, le=65535,
+                                        description="port of `taskloom scheduler`'s metrics; 0: none")
     worker_metrics_dir: str = Field("", description="prometheus-client multiprocess directory of `taskloom "
                                     "worker` (emptied at start); empty: a fresh temporary one")
     otel_endpoint: str = Field("", validation_alias="OTEL_EXPORTER_OTLP_ENDPOINT",

@@ -1,6 +1,6 @@
 """A `taskloom worker`'s metrics: Taskloom's series (`domain.metrics`) and dramatiq's own (`dramatiq_*`), written
 by every worker process to one prometheus-client multiprocess directory and served together on
-`TASKLOOM_WORKER_METRICS_HOST:TASKLOOM_WORKER_METRICS_PORT` (0: none).
+`TASKLOOM_METRICS_HOST:TASKLOOM_WORKER_METRICS_PORT` (0: none).
 
 Dramatiq forks its worker processes, so each one writes its own files (prometheus-client's multiprocess mode)
 and one reader adds them up. Dramatiq's `Prometheus` middleware brings that reader: an exposition server that
@@ -10,6 +10,7 @@ read when it is imported, so `prepare()` sets them, with `PROMETHEUS_MULTIPROC_D
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 import tempfile
@@ -19,7 +20,9 @@ from dramatiq.middleware import Middleware
 
 from domain.settings import Settings
 
-__all__ = ["metrics_middleware", "multiprocess_folder", "prepare"]
+__all__ = ["metrics_middleware", "multiprocess_folder", "prepare", "serve_process_metrics"]
+
+logger = logging.getLogger(__name__)
 
 
 def multiprocess_folder(configured: str = "") -> Path:
@@ -53,7 +56,7 @@ def prepare(settings: Settings) -> Path | None:
     os.environ.update(
         TASKLOOM_WORKER_METRICS_DIR=str(folder),
         dramatiq_prom_db=str(folder),
-        dramatiq_prom_host=settings.worker_metrics_host,
+        dramatiq_prom_host=settings.metrics_host,
         dramatiq_prom_port=str(settings.worker_metrics_port),
     )
     return folder
@@ -67,3 +70,14 @@ def metrics_middleware(settings: Settings) -> list[Middleware]:
     from dramatiq.middleware.prometheus import Prometheus
 
     return [Prometheus()]
+
+
+def serve_process_metrics(host: str, port: int) -> None:
+    """Serve this one process's series on `host:port` from a daemon thread (`taskloom scheduler`: one process,
+    no multiprocess folder). A port in use is logged, not raised: the process's work matters more."""
+    from prometheus_client import start_http_server
+
+    try:
+        start_http_server(port, addr=host)
+    except OSError as exc:
+        logger.error("metrics not served on %s:%d: %s", host, port, exc)

@@ -9,6 +9,7 @@ import json
 import subprocess
 import time
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -155,3 +156,32 @@ async def test_serve_with_two_processes_adds_up_their_series_on_every_scrape(dat
             assert sample(text, "taskloom_http_requests_total", route="/graphql", method="POST", status="4xx") == 20
     finally:
         server.kill()
+
+
+async def test_the_scheduler_exposes_the_changes_it_commits(database_url: str, db: str, tmp_path: Path) -> None:
+    # Given `taskloom scheduler` with its metrics on a free port, and a bot task due in a second
+    require(SHARED_REDIS_URL, "Redis")
+    port = free_port()
+    env = worker_env(database_url, SHARED_REDIS_URL, tmp_path / "artifacts")
+    env.update(TASKLOOM_SCHEDULER_METRICS_PORT=str(port))
+    with (tmp_path / "scheduler.log").open("wb") as log:
+        proc = subprocess.Popen([str(TASKLOOM), "scheduler"], env=env, cwd=tmp_path, stdout=log,
+                                stderr=subprocess.STDOUT, start_new_session=True)
+    scheduler = WorkerProcess(proc, tmp_path / "scheduler.log")
+    try:
+        workspace, _ = await Workspace.get_or_create(name="metrics")
+        draft = TaskDraft(title="later", task_type=TaskType.API_CALL, execution_type=ExecutionType.AUTOMATIC,
+                          assigned_to_bot=True, execution_config={"apiEndpoint": "http://127.0.0.1:9/x"},
+                          scheduled_for=datetime.now(UTC) + timedelta(seconds=1))
+        (task,) = await create_tasks(str(workspace.id), [draft], actor="test", effects=Effects(),
+                                     capabilities=Capabilities())
+        assert task.status == TaskStatus.SCHEDULED
+        # When it comes due, the scheduler queues it (nobody consumes: the queue is purged after)
+        await settled(str(task.id), timeout_s=20, statuses=frozenset({TaskStatus.QUEUED}))
+        # Then the scheduler's own /metrics counts that change
+        text = await scrape_until(f"http://127.0.0.1:{port}/metrics",
+                                  lambda t: sample(t, "taskloom_events_published_total", to_status="QUEUED") >= 1)
+        assert sample(text, "taskloom_events_published_total", to_status="QUEUED") == 1
+    finally:
+        scheduler.kill()
+        purge(SHARED_REDIS_URL)
