@@ -28,7 +28,7 @@ export function stackedBars({title, days, keys, colours, width = 640}) {
   const y = (v) => top + (height - top - bottom) * (1 - v / max);
   const svg = s("svg", {viewBox: `0 0 ${width} ${height}`, role: "img", class: "chart",
     "aria-label": `${title}: ${days.map((d, i) => `${d.date} ${totals[i]}`).join(", ")}`});
-  for (const tick of [0, Math.ceil(max / 2), max]) {
+  for (const tick of new Set([0, Math.ceil(max / 2), max])) {
     svg.append(s("line", {x1: left, x2: width, y1: y(tick), y2: y(tick), class: "grid"}),
       s("text", {x: left - 6, y: y(tick) + 4, "text-anchor": "end", class: "axis"}, String(tick)));
   }
