@@ -13,7 +13,9 @@ Headers: a Content-Security-Policy that allows only this origin's scripts, style
 from __future__ import annotations
 
 import hashlib
+import os
 import re
+from os import PathLike
 from pathlib import Path
 
 from starlette.requests import Request
@@ -79,9 +81,9 @@ class DashboardAssets(StaticFiles):
         super().__init__(directory=directory)
         self.version = version
 
-    def file_response(self, full_path: object, stat_result: object, scope: Scope, status_code: int = 200
-                      ) -> Response:
-        response = super().file_response(full_path, stat_result, scope, status_code)  # type: ignore[arg-type]
+    def file_response(self, full_path: PathLike[str] | str, stat_result: os.stat_result, scope: Scope,
+                      status_code: int = 200) -> Response:
+        response = super().file_response(full_path, stat_result, scope, status_code)
         current = scope.get("path_params", {}).get("version") == self.version
         response.headers["Cache-Control"] = IMMUTABLE if current else REVALIDATE
         response.headers.update(_COMMON_HEADERS)
