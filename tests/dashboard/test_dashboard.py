@@ -178,6 +178,31 @@ async def test_tasks_created_by_another_client_appear_live_as_text(
     assert errors.seen == []
 
 
+async def test_the_list_pages_through_the_apis_cursors(
+    browser: Browser, server: TaskloomServer, workspace: Workspace
+) -> None:
+    inputs = [{"title": f"bulk {n:02d}", "taskType": "API_CALL", "executionConfig": {"apiEndpoint": "https://x.test/"}}
+              for n in range(27)]
+    made = await workspace.gql("mutation($i: [CreateTaskInput!]!) { createTasks(inputs: $i) { userErrors { code } } }",
+                               {"i": inputs})
+    assert made["createTasks"]["userErrors"] == []
+    page, errors = await signed_in(browser, server, workspace.key)
+    rows = page.locator("#tasks-table tbody tr")
+    await expect(page.locator("#tasks-summary")).to_have_text("Page 1 · 27 tasks")
+    await expect(rows).to_have_count(25)
+    await expect(page.get_by_role("button", name="← Previous")).to_be_disabled()
+    await page.get_by_role("button", name="Next →").click()
+    await expect(page.locator("#tasks-summary")).to_have_text("Page 2 · 27 tasks")
+    await expect(rows).to_have_count(2)
+    await expect(page.get_by_role("button", name="Next →")).to_be_disabled()
+    page_two = set(await rows.locator(".col-title").all_inner_texts())
+    await page.get_by_role("button", name="← Previous").click()
+    await expect(rows).to_have_count(25)
+    page_one = set(await rows.locator(".col-title").all_inner_texts())
+    assert page_one | page_two == {i["title"] for i in inputs} and not page_one & page_two
+    assert errors.seen == []
+
+
 async def test_the_review_queue_approves_and_rejects_in_one_click(
     browser: Browser, server: TaskloomServer, workspace: Workspace, target: Target, shots: Shots
 ) -> None:
