@@ -16,7 +16,7 @@ from typing import Any
 import httpx
 import pytest
 import pytest_asyncio
-from broker_support import SHARED_REDIS_URL, TASKLOOM, WorkerProcess, purge, require, worker_env
+from broker_support import TASKLOOM, WorkerProcess, purge, require, worker_env
 from conftest import free_port
 from engine_support import Target, settled, target  # noqa: F401 (target: a fixture)
 from metrics_support import sample
@@ -31,17 +31,19 @@ from domain.state_machine import TaskStatus
 from workers.broker import DramatiqDispatcher, setup_broker
 
 SECRET = "sk-never-log-me-4242"
+#: A Redis database of these tests alone: the broker tests purge theirs (7) whenever they start.
+REDIS_URL = "redis://127.0.0.1:6379/11"
 
 
 @pytest_asyncio.fixture(scope="module")
 async def metrics_worker(database_url: str, tmp_path_factory: pytest.TempPathFactory
                          ) -> AsyncIterator[tuple[WorkerProcess, str]]:
     """`taskloom worker` on Redis with JSON logs and its metrics on a free loopback port; yields it and the URL."""
-    require(SHARED_REDIS_URL, "Redis")
-    purge(SHARED_REDIS_URL)
+    require(REDIS_URL, "Redis")
+    purge(REDIS_URL)
     folder = tmp_path_factory.mktemp("metrics-worker")
     port = free_port()
-    env = worker_env(database_url, SHARED_REDIS_URL, folder / "artifacts")
+    env = worker_env(database_url, REDIS_URL, folder / "artifacts")
     env.update(TASKLOOM_LOG_FORMAT="json", TASKLOOM_WORKER_METRICS_PORT=str(port))
     log_path = folder / "worker.log"
     with log_path.open("wb") as log:
@@ -53,12 +55,12 @@ async def metrics_worker(database_url: str, tmp_path_factory: pytest.TempPathFac
         yield process, f"http://127.0.0.1:{port}/metrics"
     finally:
         process.kill()
-        purge(SHARED_REDIS_URL)
+        purge(REDIS_URL)
 
 
 async def run_two(database_url: str, target: Target) -> tuple[Task, Task]:
     """One API_CALL that completes (with a bearer token in its config) and one that fails, through the broker."""
-    broker = setup_broker(load_settings(database_url=database_url, broker_url=SHARED_REDIS_URL, _env_file=None))
+    broker = setup_broker(load_settings(database_url=database_url, broker_url=REDIS_URL, _env_file=None))
     try:
         effects = Effects(dispatcher=DramatiqDispatcher(broker))
         workspace, _ = await Workspace.get_or_create(name="metrics")
@@ -132,10 +134,10 @@ async def test_a_runs_log_lines_are_json_with_its_ids_and_no_secret(metrics_work
 async def test_serve_with_two_processes_adds_up_their_series_on_every_scrape(database_url: str,
                                                                                tmp_path: Path) -> None:
     # Given `taskloom serve --workers 2` (each process writes its series to the shared multiprocess folder)
-    require(SHARED_REDIS_URL, "Redis")
+    require(REDIS_URL, "Redis")
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    env = worker_env(database_url, SHARED_REDIS_URL, tmp_path / "artifacts")
+    env = worker_env(database_url, REDIS_URL, tmp_path / "artifacts")
     with (tmp_path / "serve.log").open("wb") as log:
         proc = subprocess.Popen([str(TASKLOOM), "serve", "--workers", "2", "--port", str(port)], env=env,
                                 cwd=tmp_path, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
@@ -160,9 +162,9 @@ async def test_serve_with_two_processes_adds_up_their_series_on_every_scrape(dat
 
 async def test_the_scheduler_exposes_the_changes_it_commits(database_url: str, db: str, tmp_path: Path) -> None:
     # Given `taskloom scheduler` with its metrics on a free port, and a bot task due in a second
-    require(SHARED_REDIS_URL, "Redis")
+    require(REDIS_URL, "Redis")
     port = free_port()
-    env = worker_env(database_url, SHARED_REDIS_URL, tmp_path / "artifacts")
+    env = worker_env(database_url, REDIS_URL, tmp_path / "artifacts")
     env.update(TASKLOOM_SCHEDULER_METRICS_PORT=str(port))
     with (tmp_path / "scheduler.log").open("wb") as log:
         proc = subprocess.Popen([str(TASKLOOM), "scheduler"], env=env, cwd=tmp_path, stdout=log,
@@ -184,4 +186,4 @@ async def test_the_scheduler_exposes_the_changes_it_commits(database_url: str, d
         assert sample(text, "taskloom_events_published_total", to_status="QUEUED") == 1
     finally:
         scheduler.kill()
-        purge(SHARED_REDIS_URL)
+        purge(REDIS_URL)
