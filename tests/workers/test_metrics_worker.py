@@ -64,7 +64,8 @@ async def run_two(database_url: str, target: Target) -> tuple[Task, Task]:
     try:
         effects = Effects(dispatcher=DramatiqDispatcher(broker))
         workspace, _ = await Workspace.get_or_create(name="metrics")
-        configs = [{"apiEndpoint": target.script("worker-ok", 200), "authType": "bearer", "bearerToken": SECRET},
+        configs = [{"apiEndpoint": target.script("worker-ok", 200) + f"?api_key={SECRET}-q", "authType": "bearer",
+                    "bearerToken": SECRET},
                    {"apiEndpoint": target.script("worker-bad", 404)}]
         drafts = [TaskDraft(title=f"call {i}", task_type=TaskType.API_CALL, execution_type=ExecutionType.AUTOMATIC,
                             assigned_to_bot=True, execution_config=config, max_retries=0)
