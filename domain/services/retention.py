@@ -6,9 +6,11 @@ tasks, `purge` removes the events, the executions with their log lines and artif
 and the outbound messages that are done (SENT, FAILED, CANCELLED); with `tasks=True` the task rows go too.
 Done messages older than the cutoff that no longer belong to any task are removed as well.
 
-Safe while the system is busy: each batch (`batch_size` rows, `DEFAULT_BATCH_SIZE`) is one short transaction
-that selects rows of finished, old tasks and deletes them with the same condition checked again, so a task
-that was executed again (QUEUED) or changed meanwhile is left alone. Other tasks are never touched.
+Safe while the system is busy. It walks the finished, old tasks `batch_size` at a time (in id order), and
+removes their rows at most `batch_size` per transaction (`DEFAULT_BATCH_SIZE`). Each of these short transactions
+first reads those tasks again and keeps only the ones still finished and old, locked (`FOR NO KEY UPDATE SKIP
+LOCKED` on PostgreSQL; SQLite has one writer) so that none can change before it commits: a task executed again
+(QUEUED) meanwhile keeps what is left of its history. Other tasks are never touched.
 """
 
 from __future__ import annotations
@@ -16,13 +18,15 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
+from uuid import UUID
 
-from tortoise.expressions import Q, Subquery
-from tortoise.models import Model
+from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.expressions import Subquery
 from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
@@ -108,52 +112,67 @@ def _finished_tasks(cutoff: datetime) -> QuerySet[Task]:
     return Task.filter(status__in=list(RUN_ENDING_STATES), updated_at__lt=cutoff)
 
 
-def _finished_task_ids(cutoff: datetime) -> Subquery:
-    return Subquery(_finished_tasks(cutoff).values("id"))
+def _done_messages(cutoff: datetime) -> QuerySet[OutboundMessage]:
+    return OutboundMessage.filter(status__in=list(DONE_MESSAGE_STATES), updated_at__lt=cutoff)
 
 
-def _finished_execution_ids(cutoff: datetime) -> Subquery:
-    return Subquery(TaskExecution.filter(task_id__in=_finished_task_ids(cutoff)).values("id"))
+#: What goes, in this order (children before parents), and the rows of each that belong to some tasks.
+_KINDS: dict[str, Callable[[list[UUID], datetime], QuerySet[Any]]] = {
+    "events": lambda ids, cutoff: TaskEvent.filter(task_id__in=ids),
+    "log_lines": lambda ids, cutoff: ExecutionLogLine.filter(
+        execution_id__in=Subquery(TaskExecution.filter(task_id__in=ids).values("id"))),
+    "artifacts": lambda ids, cutoff: Artifact.filter(
+        execution_id__in=Subquery(TaskExecution.filter(task_id__in=ids).values("id"))),
+    "executions": lambda ids, cutoff: TaskExecution.filter(task_id__in=ids),
+    "messages": lambda ids, cutoff: _done_messages(cutoff).filter(task_id__in=ids),
+    "tasks": lambda ids, cutoff: Task.filter(id__in=ids),
+}
 
 
-def _rows(model: type[Model], cutoff: datetime) -> QuerySet[Model]:
-    """The rows of `model` that belong to finished, old tasks (the same condition each time it is built)."""
-    if model is Task:
-        return _finished_tasks(cutoff)
-    if model in (TaskEvent, TaskExecution):
-        return model.filter(task_id__in=_finished_task_ids(cutoff))
-    if model in (ExecutionLogLine, Artifact):
-        return model.filter(execution_id__in=_finished_execution_ids(cutoff))
-    if model is OutboundMessage:
-        return OutboundMessage.filter(Q(task_id__in=_finished_task_ids(cutoff)) | Q(task_id__isnull=True),
-                                      status__in=list(DONE_MESSAGE_STATES), updated_at__lt=cutoff)
-    raise TypeError(f"no retention rule for {model.__name__}")
+async def _lock_finished(conn: BaseDBAsyncClient, task_ids: list[UUID], cutoff: datetime) -> list[UUID]:
+    """Those of `task_ids` still finished and old, locked until the transaction ends (PostgreSQL)."""
+    rows = await (_finished_tasks(cutoff).filter(id__in=task_ids).using_db(conn)
+                  .select_for_update(skip_locked=True, no_key=True).only("id"))
+    return [row.id for row in rows]
 
 
-async def _delete_batch(model: type[Model], cutoff: datetime, batch_size: int) -> tuple[int, list[str]]:
-    """Delete up to `batch_size` rows of `model` in one transaction; returns (rows deleted, their file paths)."""
+async def _delete_batch(kind: str, task_ids: list[UUID], cutoff: datetime,
+                        batch_size: int) -> tuple[int, list[str]]:
+    """Delete up to `batch_size` rows of `kind` of the tasks in one transaction; returns (rows, their files)."""
     async with in_transaction() as conn:
-        columns = ("id", "path") if model is Artifact else ("id",)
-        picked = await _rows(model, cutoff).using_db(conn).limit(batch_size).values_list(*columns)
-        if not picked:
+        still = await _lock_finished(conn, task_ids, cutoff)
+        if not still:
             return 0, []
-        ids = [row[0] for row in picked]
-        # The condition is checked again in the DELETE: a task executed again meanwhile keeps its rows.
-        await _rows(model, cutoff).using_db(conn).filter(id__in=ids).delete()
-        # Counted by what is gone: SQLite's count of changed rows includes the rows a cascade deleted.
-        kept = set(await model.filter(id__in=ids).using_db(conn).values_list("id", flat=True))
-    gone = [row for row in picked if row[0] not in kept]
-    return len(gone), [row[1] for row in gone] if model is Artifact else []
+        rows = _KINDS[kind](still, cutoff).using_db(conn).limit(batch_size)
+        picked = await (rows.values_list("id", "path") if kind == "artifacts" else rows.values_list("id"))
+        if picked:
+            await rows.model.filter(id__in=[row[0] for row in picked]).using_db(conn).delete()
+    return len(picked), [row[1] for row in picked] if kind == "artifacts" else []
 
 
-async def _drain(model: type[Model], cutoff: datetime, batch_size: int, files: FileRemover) -> int:
+async def _purge_tasks(task_ids: list[UUID], kinds: list[str], cutoff: datetime, batch_size: int,
+                       files: FileRemover, counts: PurgeCounts) -> None:
+    for kind in kinds:
+        while True:
+            deleted, paths = await _delete_batch(kind, task_ids, cutoff, batch_size)
+            if paths:
+                await files.remove(paths)  # after commit: a crash leaves a stray file, never a row without its file
+            setattr(counts, kind, getattr(counts, kind) + deleted)
+            if deleted < batch_size:
+                break
+
+
+async def _purge_orphan_messages(cutoff: datetime, batch_size: int) -> int:
+    """Delete done, old messages whose task is gone (deleted); returns how many."""
     total = 0
     while True:
-        deleted, paths = await _delete_batch(model, cutoff, batch_size)
-        if paths:
-            await files.remove(paths)  # after commit: a crash leaves a stray file, never a row without its file
-        total += deleted
-        if deleted < batch_size:
+        async with in_transaction() as conn:
+            ids = await (_done_messages(cutoff).filter(task_id__isnull=True).using_db(conn).limit(batch_size)
+                         .values_list("id", flat=True))
+            if ids:
+                await OutboundMessage.filter(id__in=ids).using_db(conn).delete()
+        total += len(ids)
+        if len(ids) < batch_size:
             return total
 
 
@@ -178,20 +197,23 @@ async def purge(cutoff: datetime, *, files: FileRemover, tasks: bool = False, dr
         raise ValueError("cutoff must be timezone-aware")
     if batch_size < 1:
         raise ValueError("batch_size must be at least 1")
-    # Children before parents: an artifact's file is removed with its row, and executions go last but one.
-    plan: list[tuple[str, type[Model]]] = [
-        ("events", TaskEvent), ("log_lines", ExecutionLogLine), ("artifacts", Artifact),
-        ("executions", TaskExecution), ("messages", OutboundMessage),
-    ]
-    if tasks:
-        plan.append(("tasks", Task))
+    kinds = [kind for kind in _KINDS if tasks or kind != "tasks"]
     counts = PurgeCounts()
-    for name, model in plan:
+    after: UUID | None = None
+    while True:
+        # Keyset walk in id order: tasks kept (not --tasks) are not read twice in one run.
+        batch = _finished_tasks(cutoff).order_by("id").limit(batch_size)
+        task_ids = await (batch if after is None else batch.filter(id__gt=after)).values_list("id", flat=True)
+        if not task_ids:
+            break
         if dry_run:
-            setattr(counts, name, await _rows(model, cutoff).count())
+            for kind in kinds:
+                setattr(counts, kind, getattr(counts, kind) + await _KINDS[kind](task_ids, cutoff).count())
         else:
-            setattr(counts, name, await _drain(model, cutoff, batch_size, files))
-            logger.info("purge: %d %s removed (finished before %s)", getattr(counts, name), name,
-                        cutoff.isoformat())
+            await _purge_tasks(task_ids, kinds, cutoff, batch_size, files, counts)
+        after = task_ids[-1]
+    orphans = _done_messages(cutoff).filter(task_id__isnull=True)
+    counts.messages += await orphans.count() if dry_run else await _purge_orphan_messages(cutoff, batch_size)
+    if not dry_run:
+        logger.info("purge of tasks finished before %s: removed %s", cutoff.isoformat(), counts)
     return counts
-

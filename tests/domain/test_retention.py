@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import subprocess
 import sys
@@ -10,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from tortoise.transactions import in_transaction
 
 from domain.enums import ExecutionStatus, MessageStatus, TaskType, Trigger
 from domain.models import (
@@ -127,14 +129,14 @@ async def test_purge_with_tasks_deletes_old_finished_tasks_entirely(ws: Workspac
 
 
 async def test_purge_works_through_more_than_one_batch(ws: Workspace, tmp_path: Path) -> None:
-    # Given more rows of each kind than one batch holds (batch of 4: 7 events, 5 runs, 10 log lines, 5 files)
+    # Given more tasks, and more rows of each kind, than one batch of 2 holds
     seeded = [await seed(ws, tmp_path, TaskStatus.COMPLETED, updated_at=OLD, runs=5, events=7)]
-    seeded.append(await seed(ws, tmp_path, TaskStatus.COMPLETED, updated_at=OLD, runs=1, events=1))
+    seeded += [await seed(ws, tmp_path, TaskStatus.FAILED, updated_at=OLD, runs=1, events=1) for _ in range(2)]
     keep = await seed(ws, tmp_path, TaskStatus.QUEUED, updated_at=OLD, runs=5, events=7)
 
-    counts = await purge(CUTOFF, files=ArtifactFiles(tmp_path), batch_size=4, tasks=True)
+    counts = await purge(CUTOFF, files=ArtifactFiles(tmp_path), batch_size=2, tasks=True)
 
-    assert counts == PurgeCounts(events=8, log_lines=12, artifacts=6, executions=6, messages=2, tasks=2)
+    assert counts == PurgeCounts(events=9, log_lines=14, artifacts=7, executions=7, messages=3, tasks=3)
     assert await Task.all().count() == 1
     assert await history(keep.task) == {"events": 7, "executions": 5, "log_lines": 10, "artifacts": 5,
                                         "messages": 1, "labels": 1}
@@ -182,6 +184,66 @@ async def test_a_task_changed_after_the_cutoff_keeps_its_history(ws: Workspace, 
 
     assert await purge(CUTOFF, files=ArtifactFiles(tmp_path), tasks=True) == PurgeCounts()
     assert await history(task) == before
+
+
+class RequeueOnFirstRemoval:
+    """Removes files like ArtifactFiles and, after the first batch, puts `task` back in the queue (as
+    executeTask would while a purge runs)."""
+
+    def __init__(self, root: Path, task: Task) -> None:
+        self.files, self.task, self.calls = ArtifactFiles(root), task, 0
+
+    async def remove(self, paths: list[str]) -> None:
+        self.calls += 1
+        if self.calls == 1:
+            await Task.filter(id=self.task.id).update(status=TaskStatus.QUEUED, updated_at=datetime.now(UTC))
+        await self.files.remove(paths)
+
+
+async def test_a_task_executed_again_during_a_purge_keeps_what_is_left(ws: Workspace, tmp_path: Path) -> None:
+    # Given two old failed tasks, purged one row per transaction
+    gone = await seed(ws, tmp_path, TaskStatus.FAILED, updated_at=OLD)
+    again = await seed(ws, tmp_path, TaskStatus.FAILED, updated_at=OLD)
+    remover = RequeueOnFirstRemoval(tmp_path, again.task)
+
+    # When one of them is executed again after the first artifact batch
+    await purge(CUTOFF, files=remover, batch_size=1)
+
+    # Then the later batches leave its executions and messages alone (whichever task came first, that was before
+    # executions); the other task's history is gone
+    assert await history(gone.task) == EMPTY
+    left = await history(again.task)
+    assert left["executions"] == 1 and left["messages"] == 1 and left["labels"] == 1
+
+
+async def test_a_task_locked_by_a_writer_is_skipped_not_waited_for(ws: Workspace, tmp_path: Path,
+                                                                   database_url: str) -> None:
+    if not database_url.startswith("postgres"):
+        pytest.skip("row locks are PostgreSQL's; SQLite has one writer at a time")
+    # Given an old failed task that another transaction is changing right now (it holds the row lock)
+    busy = await seed(ws, tmp_path, TaskStatus.FAILED, updated_at=OLD)
+    idle = await seed(ws, tmp_path, TaskStatus.FAILED, updated_at=OLD)
+    before = await history(busy.task)
+    locked, release = asyncio.Event(), asyncio.Event()
+
+    async def writer() -> None:  # its own asyncio task: its own transaction and connection
+        async with in_transaction() as conn:
+            await Task.filter(id=busy.task.id).using_db(conn).update(title="being executed again")
+            locked.set()
+            await release.wait()
+
+    holder = asyncio.create_task(writer())
+    await locked.wait()
+    try:
+        # When a purge runs meanwhile
+        counts = await asyncio.wait_for(purge(CUTOFF, files=ArtifactFiles(tmp_path), tasks=True), 30)
+    finally:
+        release.set()
+        await holder
+    # Then it did not wait for the lock: the busy task is whole, the other one is gone
+    assert counts.tasks == 1
+    assert await history(busy.task) == before and all(f.exists() for f in busy.files)
+    assert not await Task.exists(id=idle.task.id)
 
 
 async def test_artifact_paths_outside_the_folder_are_never_removed(tmp_path: Path) -> None:
