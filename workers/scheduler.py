@@ -63,7 +63,9 @@ class Scheduler:
         logger.info("scheduler started (tick %.1f s)", self.tick_s)
         while not self._stop.is_set():
             try:
-                await self.tick()
+                # A task per tick: a transaction whose BEGIN failed (the database going away) leaves Tortoise's
+                # "current transaction" set in the task it ran in, and every later tick in that task would fail.
+                await asyncio.ensure_future(self.tick())
             except Exception:
                 logger.exception("scheduler tick failed; retrying next tick")
             with contextlib.suppress(TimeoutError):
