@@ -8,8 +8,8 @@
    (server wall clock). Ten unmeasured warm-up tasks go first. Modes:
    - `embedded`: `taskloom serve` on a temporary SQLite file, memory:// broker (workers in the API process);
    - `postgres+redis`: a scratch PostgreSQL database, `taskloom serve` API-only, `taskloom worker --processes 1
-     --threads 16` on Redis db 4, events over PostgreSQL NOTIFY (the default on PostgreSQL); skipped when
-     either service is unreachable. No task is created before the worker logs that it is ready.
+     --threads 16` on Redis db 10, events over PostgreSQL NOTIFY (the default on PostgreSQL); skipped when
+     either service is unreachable. No task is created before the worker consumes.
    Baseline rows: the HTTP round-trip of those same createTask mutations (send → answer), client-side.
 2. Fan-out: N subscribers on one `taskloom serve` (embedded SQLite), all in ONE separate client process (one
    asyncio loop, `websockets`), each on `taskEvents` with no filter, so each receives every event; a writer in
@@ -62,7 +62,7 @@ START_TIMEOUT_S = 20.0
 STOP_TIMEOUT_S = 30.0
 
 PG_SERVER = os.environ.get("TASKLOOM_TEST_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres")
-REDIS_URL = "redis://127.0.0.1:6379/4"
+REDIS_URL = "redis://127.0.0.1:6379/10"
 LATENCY_MODES = ("embedded", "postgres+redis")
 PROTOCOL = "graphql-transport-ws"
 TASKLOOM = str(Path(sys.executable).with_name("taskloom"))
@@ -178,18 +178,21 @@ class Services:
             raise RuntimeError(f"{exc}: {self.log_tail('serve')}") from None
         return proc, f"http://127.0.0.1:{port}"
 
-    def wait_log(self, name: str, text: str) -> None:
-        """Wait until a process's log shows `text`.
+    def wait_consuming(self, name: str, redis_url: str) -> None:
+        """Wait until a worker process consumes from the Redis broker at `redis_url` (its heartbeat appears).
 
-        A Dramatiq worker consumes before its Resources middleware opened the database (`after_worker_boot`):
-        a message it takes in that window fails with "no worker runtime" and its task waits for the scheduler's
-        re-send. So no task is created before the worker process says it is ready.
+        Its runtime (database, HTTP client) is open before it consumes, so a task created after this runs at
+        once; its log is no signal (TASKLOOM_LOG_LEVEL=WARNING hides dramatiq's "ready" line).
         """
+        import redis
+
+        client = redis.Redis.from_url(redis_url)
         deadline = time.monotonic() + START_TIMEOUT_S
-        while text not in (self.tmp / f"{name}.log").read_text(errors="replace"):
+        while not client.zcard("dramatiq:__heartbeats__"):
             if time.monotonic() > deadline:
-                raise RuntimeError(f"{name} did not log {text!r} within {START_TIMEOUT_S:.0f} s: {self.log_tail(name)}")
+                raise RuntimeError(f"{name} did not consume within {START_TIMEOUT_S:.0f} s: {self.log_tail(name)}")
             time.sleep(0.1)
+        client.close()
 
     def log_tail(self, name: str) -> str:
         path = self.tmp / f"{name}.log"
@@ -350,7 +353,7 @@ async def latency_mode(mode: str, target: str, tasks: int) -> list[LatencyRow]:
             _, base = services.serve(env)
             if mode != "embedded":
                 services.start(env, "worker", "worker", "--processes", "1", "--threads", "16")
-                services.wait_log("worker", "ready for action")
+                services.wait_consuming("worker", REDIS_URL)
             result = await measure_latency(base, key, target, tasks)
         finally:
             services.close()

@@ -86,6 +86,17 @@ def setup_broker(settings: Settings, **kwargs: object) -> dramatiq.Broker:
     return broker
 
 
+#: Most task ids one message carries. A bulk creation goes out in chunks (at least MIN_CHUNKS of them, so that
+#: several worker processes share it); each chunk runs at once on one worker's event loop.
+MAX_CHUNK = 50
+MIN_CHUNKS = 8
+
+
+def _chunks(task_ids: list[str]) -> list[list[str]]:
+    size = max(1, min(MAX_CHUNK, -(-len(task_ids) // MIN_CHUNKS)))
+    return [task_ids[i : i + size] for i in range(0, len(task_ids), size)]
+
+
 class DramatiqDispatcher(Dispatcher):
     """Sends task ids to the priority queues. Sending blocks on the broker's socket, so it runs in a thread."""
 
@@ -98,8 +109,12 @@ class DramatiqDispatcher(Dispatcher):
     def _send(self, requests: Sequence[DispatchRequest]) -> None:
         from workers import actors
 
+        by_priority: dict[TaskPriority, list[str]] = {}
         for request in requests:
-            actors.task_actor(request.priority).send(request.task_id)
+            by_priority.setdefault(TaskPriority(request.priority), []).append(request.task_id)
+        for priority, task_ids in by_priority.items():
+            for chunk in _chunks(task_ids):
+                actors.task_actor(priority).send(*chunk)
 
     async def deliver(self, message_ids: list[str]) -> None:
         """Send outbound message ids to the delivery actor."""

@@ -34,11 +34,14 @@ class Effects:
             observe_committed(events, tasks)
         except Exception:  # metrics never stand in the way of a committed write
             logger.exception("counting %d committed event(s) failed", len(events))
-        for event in events:
+        # A notice only wakes the Hubs, which read every row past the last id they saw: one per workspace
+        # (its newest event) says as much as one per event.
+        newest = {str(event.workspace_id): event.id for event in events}
+        for workspace_id, event_id in newest.items():
             try:
-                await self.bus.publish(Notice("event", event.id, str(event.workspace_id)))
+                await self.bus.publish(Notice("event", event_id, workspace_id))
             except Exception:  # subscribers catch up from the table on the next notice
-                logger.exception("publishing event %r failed", event.id)
+                logger.exception("publishing event %r failed", event_id)
         requests = [DispatchRequest(str(t.id), t.priority) for t in tasks if t.status == TaskStatus.QUEUED]
         if not requests:
             return

@@ -6,11 +6,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from tortoise.transactions import in_transaction
+from tortoise import connections
 
 from domain.models import ExecutionLogLine
+from domain.services.bulk import insert_rows
 
-__all__ = ["LineDraft", "append_lines", "lines_after"]
+__all__ = ["LineDraft", "append_batches", "append_lines", "lines_after"]
 
 #: A stored message is cut to this many characters.
 MAX_MESSAGE_CHARS = 4000
@@ -29,15 +30,24 @@ class LineDraft:
 
 async def append_lines(execution_id: str, workspace_id: str, lines: Sequence[LineDraft]) -> int:
     """Store `lines` in order; returns the id of the last one."""
-    last = 0
-    async with in_transaction() as conn:
-        for line in lines:
-            row = await ExecutionLogLine.create(
-                execution_id=execution_id, workspace_id=workspace_id, at=line.at, level=line.level,
-                message=line.message[:MAX_MESSAGE_CHARS], step=line.step, using_db=conn,
-            )
-            last = row.id
-    return last
+    return (await append_batches([(execution_id, workspace_id, lines)]))[0]
+
+
+async def append_batches(batches: Sequence[tuple[str, str, Sequence[LineDraft]]]) -> list[int]:
+    """Store the lines of several executions, `(execution_id, workspace_id, lines)` each, in one statement;
+    returns the id of each batch's last line (ids grow in the order given)."""
+    rows = [
+        ExecutionLogLine(execution_id=execution_id, workspace_id=workspace_id, at=line.at, level=line.level,
+                         message=line.message[:MAX_MESSAGE_CHARS], step=line.step)
+        for execution_id, workspace_id, lines in batches
+        for line in lines
+    ]
+    await insert_rows(connections.get("default"), rows)
+    lasts, seen = [], 0
+    for _, _, lines in batches:
+        seen += len(lines)
+        lasts.append(rows[seen - 1].id if lines else 0)
+    return lasts
 
 
 async def lines_after(execution_id: str, after_id: int, *, limit: int = 500) -> list[ExecutionLogLine]:

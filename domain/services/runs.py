@@ -3,26 +3,35 @@
 Each end writes the execution record and the task's transition in ONE transaction, with the completion or
 failure notice when the task asks for one. The retry policy is API.md's: a failed attempt worth retrying
 goes RETRYING while `errorCount <= maxRetries`, else FAILED.
+
+Claims and ends are group-committed (`domain/services/group_commit.py`): the attempts running at once on a
+worker's event loop share one transaction per batch, written with multi-row statements — a batch of claims is
+SELECT ... FOR UPDATE SKIP LOCKED, one UPDATE, one COUNT, one INSERT of executions and one of events; a batch of
+ends one UPDATE of tasks, one of executions and one INSERT of events. Each task still changes by compare-and-set
+with its event in the same transaction, and a duplicate message still claims nothing.
 """
 
 from __future__ import annotations
 
 import logging
 import uuid
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.functions import Count
 from tortoise.transactions import in_transaction
 
 from domain.enums import ExecutionStatus, Trigger
-from domain.errors import InvalidTransition
-from domain.models import Task, TaskExecution
+from domain.models import Task, TaskEvent, TaskExecution
 from domain.retry import next_attempt_at, should_retry
+from domain.services.bulk import insert_rows, update_rows
 from domain.services.effects import Effects
+from domain.services.group_commit import GroupCommit, per_loop
 from domain.services.messages import enqueue_message
-from domain.services.transitions import apply_transition
+from domain.services.transitions import Move, append_events, apply_transitions
 from domain.state_machine import TaskStatus
 
 __all__ = ["Claim", "Failure", "RetryPolicy", "claim_task", "finish_cancelled", "finish_failure",
@@ -68,28 +77,79 @@ def _duration_ms(execution: TaskExecution, now: datetime) -> int:
     return max(0, int((now - execution.started_at).total_seconds() * 1000))
 
 
+@dataclass(frozen=True)
+class _ClaimRequest:
+    task_id: str
+    worker_id: str
+    effects: Effects
+
+
+def _by_effects(items: Sequence[Any]) -> dict[int, list[Any]]:
+    groups: dict[int, list[Any]] = {}
+    for item in items:
+        groups.setdefault(id(item.effects), []).append(item)
+    return groups
+
+
 async def claim_task(task_id: str, *, worker_id: str, effects: Effects) -> Claim | None:
-    """QUEUED -> IN_PROGRESS by compare-and-set, with a RUNNING execution; None when someone else has it."""
-    task = await Task.get_or_none(id=task_id)
-    if task is None or task.status != TaskStatus.QUEUED:
-        return None
-    now = _now()
-    execution_id = uuid.uuid4()
+    """QUEUED -> IN_PROGRESS by compare-and-set, with a RUNNING execution; None when someone else has it.
+
+    Concurrent claims on this event loop are group-committed (one transaction per batch).
+    """
+    batch: GroupCommit[_ClaimRequest, Claim | None] = per_loop("claims", lambda: GroupCommit(_claim_batch))
+    return await batch.submit(_ClaimRequest(str(task_id), worker_id, effects))
+
+
+async def _claim_batch(requests: list[_ClaimRequest]) -> list[Claim | None]:
+    claims: dict[str, Claim] = {}
+    for group in _by_effects(requests).values():
+        claims.update(await _claim_group(group, group[0].effects))
+    # A task id given twice (a duplicate message) is claimed once: the first request gets it.
+    return [claims.pop(r.task_id, None) for r in requests]
+
+
+def _uuid_or_none(value: str) -> uuid.UUID | None:
     try:
-        async with in_transaction() as conn:
-            event = await apply_transition(
-                conn, task, TaskStatus.IN_PROGRESS, actor=WORKER, execution_id=str(execution_id),
-                changes={"claimed_by": worker_id, "heartbeat_at": now, "cancel_requested_at": None},
-            )
-            attempts = await TaskExecution.filter(task_id=task.id).using_db(conn).count()
-            execution = await TaskExecution.create(
-                id=execution_id, task_id=task.id, workspace_id=task.workspace_id, attempt_number=attempts + 1,
-                triggered_by=task.trigger or Trigger.CREATE, worker_id=worker_id, started_at=now, using_db=conn,
-            )
-    except InvalidTransition:
+        return uuid.UUID(value)
+    except ValueError:
         return None
-    await effects.after_commit([event], [task])
-    return Claim(task, execution, worker_id)
+
+
+async def _claim_group(requests: list[_ClaimRequest], effects: Effects) -> dict[str, Claim]:
+    worker_of: dict[str, str] = {}
+    for request in requests:
+        worker_of.setdefault(request.task_id, request.worker_id)
+    ids = [key for key in map(_uuid_or_none, worker_of) if key is not None]
+    if not ids:
+        return {}
+    now = _now()
+    async with in_transaction() as conn:
+        # Rows another claim holds are skipped, not waited for: that claim moves them out of QUEUED anyway.
+        tasks = await Task.filter(id__in=ids, status=TaskStatus.QUEUED).select_for_update(skip_locked=True).using_db(
+            conn)
+        if not tasks:
+            return {}
+        moves = [Move(t, TaskStatus.IN_PROGRESS, execution_id=str(uuid.uuid4()),
+                      changes={"claimed_by": worker_of[str(t.id)], "heartbeat_at": now, "cancel_requested_at": None})
+                 for t in tasks]
+        moved, events = await apply_transitions(conn, moves, actor=WORKER, events=False)
+        if not moved:
+            return {}
+        counts = await TaskExecution.filter(task_id__in=[m.task.id for m in moved]).using_db(conn).group_by(
+            "task_id").annotate(n=Count("id")).values_list("task_id", "n")
+        attempts = {str(task_id): n for task_id, n in counts}
+        executions = [
+            TaskExecution(id=uuid.UUID(m.execution_id), task_id=m.task.id, workspace_id=m.task.workspace_id,
+                          attempt_number=attempts.get(str(m.task.id), 0) + 1,
+                          triggered_by=m.task.trigger or Trigger.CREATE, worker_id=worker_of[str(m.task.id)],
+                          status=ExecutionStatus.RUNNING, started_at=now)
+            for m in moved
+        ]
+        await insert_rows(conn, executions)
+        await append_events(conn, events)
+    await effects.after_commit(events, [m.task for m in moved])
+    return {str(m.task.id): Claim(m.task, execution, worker_of[str(m.task.id)])
+            for m, execution in zip(moved, executions, strict=True)}
 
 
 async def heartbeat(claim: Claim) -> bool:
@@ -132,28 +192,78 @@ async def _close_execution(
         setattr(execution, name, value)
 
 
+@dataclass
+class _End:
+    """The end of one attempt, waiting for its batch: the task's move, the execution's closing values, a notice."""
+
+    claim: Claim
+    to: TaskStatus
+    reason: str
+    changes: dict[str, Any]
+    execution: dict[str, Any]
+    effects: Effects
+    notice: tuple[str, dict[str, Any]] | None = field(default=None)
+
+
+def _closing(claim: Claim, status: ExecutionStatus, now: datetime, **fields: Any) -> dict[str, Any]:
+    return {"status": status, "completed_at": now, "duration_ms": _duration_ms(claim.execution, now), **fields}
+
+
+async def _end(item: _End) -> bool:
+    """Write `item` in the next batch; False when the task was no longer this attempt's (cancelled meanwhile)."""
+    batch: GroupCommit[_End, bool] = per_loop("ends", lambda: GroupCommit(_end_batch))
+    return await batch.submit(item)
+
+
+async def _end_batch(items: list[_End]) -> list[bool]:
+    done: set[int] = set()
+    for group in _by_effects(items).values():
+        done.update(await _end_group(group, group[0].effects))
+    return [id(item) in done for item in items]
+
+
+async def _end_group(items: list[_End], effects: Effects) -> set[int]:
+    events: list[TaskEvent]
+    async with in_transaction() as conn:
+        moves = [Move(i.claim.task, i.to, reason=i.reason, execution_id=str(i.claim.execution.id),
+                      changes=i.changes) for i in items]
+        moved, events = await apply_transitions(conn, moves, actor=WORKER, events=False)
+        item_of = {id(move): item for move, item in zip(moves, items, strict=True)}
+        ended = [item_of[id(m)] for m in moved]
+        closing: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+        for item in ended:
+            closing.setdefault(tuple(item.execution), []).append({"id": item.claim.execution.id, **item.execution})
+        for rows in closing.values():
+            await update_rows(conn, TaskExecution, rows, where={"status": ExecutionStatus.RUNNING})
+        for item in ended:
+            if item.notice is not None:
+                await _notice(conn, item.claim.task, *item.notice)
+        await append_events(conn, events)
+    for item in ended:
+        for name, value in item.execution.items():
+            setattr(item.claim.execution, name, value)
+    await effects.after_commit(events, [m.task for m in moved])
+    return {id(item) for item in ended}
+
+
 async def finish_success(claim: Claim, output: dict[str, Any], summary: str, *, effects: Effects,
                          steps: Any = None) -> bool:
     """Record a successful attempt: execution SUCCESS, task COMPLETED with result; False if cancelled meanwhile."""
     task, now = claim.task, _now()
-    try:
-        async with in_transaction() as conn:
-            event = await apply_transition(
-                conn, task, TaskStatus.COMPLETED, actor=WORKER, execution_id=str(claim.execution.id),
-                reason="completed", changes={"result": output, "result_summary": summary, "claimed_by": None},
-            )
-            await _close_execution(conn, claim, ExecutionStatus.SUCCESS, now, output=output, steps=steps)
-            if task.notify_on_complete:
-                await _notice(conn, task, "task.completed", {
-                    "task": {"id": str(task.id), "title": task.title, "taskType": task.task_type.value,
-                             "status": "COMPLETED", "resultSummary": summary, "completedAt": now.isoformat()},
-                    "executionId": str(claim.execution.id), "durationMs": claim.execution.duration_ms,
-                })
-    except InvalidTransition:
+    execution = _closing(claim, ExecutionStatus.SUCCESS, now, output=output, steps=steps)
+    notice = None
+    if task.notify_on_complete:
+        notice = ("task.completed", {
+            "task": {"id": str(task.id), "title": task.title, "taskType": task.task_type.value,
+                     "status": "COMPLETED", "resultSummary": summary, "completedAt": now.isoformat()},
+            "executionId": str(claim.execution.id), "durationMs": execution["duration_ms"],
+        })
+    ended = await _end(_End(claim, TaskStatus.COMPLETED, "completed",
+                            {"result": output, "result_summary": summary, "claimed_by": None}, execution, effects,
+                            notice))
+    if not ended:
         await finish_cancelled(claim)
-        return False
-    await effects.after_commit([event], [task])
-    return True
+    return ended
 
 
 async def finish_failure(claim: Claim, failure: Failure, *, policy: RetryPolicy, effects: Effects,
@@ -170,22 +280,17 @@ async def finish_failure(claim: Claim, failure: Failure, *, policy: RetryPolicy,
         changes["trigger"] = failure.trigger
     reason = f"attempt {claim.execution.attempt_number} failed: {failure.error}"[:1000]
     status = ExecutionStatus.TIMED_OUT if failure.timed_out else ExecutionStatus.FAILED
-    try:
-        async with in_transaction() as conn:
-            event = await apply_transition(conn, task, to, actor=WORKER, execution_id=str(claim.execution.id),
-                                           reason=reason, changes=changes)
-            await _close_execution(conn, claim, status, now, error=failure.error, error_stack=failure.stack,
-                                   steps=steps)
-            if to == TaskStatus.FAILED and task.notify_on_failure:
-                await _notice(conn, task, "task.failed", {
-                    "task": {"id": str(task.id), "title": task.title, "taskType": task.task_type.value,
-                             "status": "FAILED", "lastError": failure.error},
-                    "executionId": str(claim.execution.id), "error": failure.error, "errorCount": error_count,
-                })
-    except InvalidTransition:
+    execution = _closing(claim, status, now, error=failure.error, error_stack=failure.stack, steps=steps)
+    notice = None
+    if to == TaskStatus.FAILED and task.notify_on_failure:
+        notice = ("task.failed", {
+            "task": {"id": str(task.id), "title": task.title, "taskType": task.task_type.value,
+                     "status": "FAILED", "lastError": failure.error},
+            "executionId": str(claim.execution.id), "error": failure.error, "errorCount": error_count,
+        })
+    if not await _end(_End(claim, to, reason, changes, execution, effects, notice)):
         await finish_cancelled(claim)
         return None
-    await effects.after_commit([event], [task])
     return to
 
 

@@ -144,13 +144,10 @@ async def check_draft(
 
 
 async def _existing_webhooks(workspace_id: str, draft: TaskDraft, bad: Any) -> set[str]:
-    wanted = {str(v) for v in _webhook_refs(draft) if v}
-    found = {
-        str(w)
-        for w in await Webhook.filter(workspace_id=workspace_id, id__in=_valid_uuids(wanted)).values_list(
-            "id", flat=True
-        )
-    }
+    wanted = _valid_uuids({str(v) for v in _webhook_refs(draft) if v})
+    found = {  # no query when the draft names no webhook (bulk creation checks every draft)
+        str(w) for w in await Webhook.filter(workspace_id=workspace_id, id__in=wanted).values_list("id", flat=True)
+    } if wanted else set()
     if draft.source_webhook_id is not None and str(draft.source_webhook_id) not in found:
         bad(("sourceWebhookId",), f"no webhook with id {draft.source_webhook_id!r}")
     return found

@@ -1,7 +1,7 @@
 """Task operations: create (one or many), update, execute, approve, reject, cancel, delete.
 
 Every status change goes through `transitions.transition`; creation writes the first event through
-`transitions.record_creation` in the same transaction as the row.
+`transitions.record_creations` in the same transaction as the rows.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from domain.models import Task, TaskEvent, TaskLabel
 from domain.schedule import next_due
 from domain.services.effects import Effects
 from domain.services.task_rules import Capabilities, TaskDraft, check_draft, initial_status, start_status
-from domain.services.transitions import record_creation, transition
+from domain.services.transitions import record_creations, transition
 from domain.state_machine import ACTIVE_STATES, RUN_ENDING_STATES, TaskStatus
 
 __all__ = [
@@ -141,7 +141,7 @@ async def insert_tasks(conn: BaseDBAsyncClient, tasks: Sequence[Task], *, actor:
     labels = [TaskLabel(task_id=t.id, label=label) for t in tasks for label in t.labels]
     if labels:
         await TaskLabel.bulk_create(labels, using_db=conn)
-    return [await record_creation(conn, t, actor=actor) for t in tasks]
+    return await record_creations(conn, tasks, actor=actor)
 
 
 async def _insert(tasks: Sequence[Task], *, actor: str) -> list[TaskEvent]:
