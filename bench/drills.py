@@ -8,7 +8,7 @@ checks the database: every task terminal and COMPLETED, none lost (every id the 
 with two SUCCESS executions, every Taskloom process still alive. It prints one table and exits 1 when a drill
 fails. Nothing outside 127.0.0.1 is touched, and everything started is stopped and deleted at the end.
 
-Run: `make drills`, or `.venv/bin/python bench/drills.py [--drill NAME ...]` (about 4 minutes for all).
+Run: `make drills`, or `.venv/bin/python bench/drills.py [--drill NAME ...]` (2 to 4 minutes for all).
 """
 
 from __future__ import annotations
