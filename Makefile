@@ -5,7 +5,7 @@ BIN = $(VENV)/bin
 # The PostgreSQL server the database tests run against a second time (a scratch database is made on it).
 PG_TEST_URL ?= postgres://postgres@127.0.0.1:5432/postgres
 
-.PHONY: setup run test test-sqlite test-postgres lint migrations drills
+.PHONY: setup run test test-sqlite test-postgres lint migrations bench drills
 
 setup: $(VENV)/.installed
 
@@ -38,3 +38,8 @@ migrations: setup
 # Fault drills (bench/drills.py): worker kill -9, Redis down, PostgreSQL restarted, on private instances (2 to 4 min).
 drills: setup
 	$(BIN)/python bench/drills.py
+
+# Taskloom against hand-written Dramatiq and Celery peers on the local PostgreSQL and Redis: one table (bench/README.md).
+bench: setup
+	$(BIN)/pip install --quiet -e '.[dev,bench]'
+	$(BIN)/python bench/suite.py
