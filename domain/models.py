@@ -94,7 +94,7 @@ class Task(Model):
     cron = fields.CharField(max_length=200, null=True)
     cron_timezone = fields.CharField(max_length=64, default="UTC")
     spawned_from: fields.ForeignKeyNullableRelation[Task] = fields.ForeignKeyField(
-        "models.Task", related_name="spawned", null=True, on_delete=fields.SET_NULL
+        "models.Task", related_name="spawned", null=True, on_delete=fields.SET_NULL, db_index=True
     )
     labels = fields.JSONField(default=list)
     external_id = fields.CharField(max_length=200, null=True)
@@ -241,7 +241,7 @@ class OutboundMessage(Model):
         "models.Webhook", related_name="messages", null=True, on_delete=fields.SET_NULL
     )
     task: fields.ForeignKeyNullableRelation[Task] = fields.ForeignKeyField(
-        "models.Task", related_name="messages", null=True, on_delete=fields.SET_NULL
+        "models.Task", related_name="messages", null=True, on_delete=fields.SET_NULL, db_index=True
     )
     type = fields.CharField(max_length=50)
     recipient = fields.CharField(max_length=500, null=True)
@@ -283,7 +283,7 @@ class Artifact(Model):
         "models.Workspace", related_name="artifacts", on_delete=fields.CASCADE
     )
     execution: fields.ForeignKeyRelation[TaskExecution] = fields.ForeignKeyField(
-        "models.TaskExecution", related_name="artifacts", on_delete=fields.CASCADE
+        "models.TaskExecution", related_name="artifacts", on_delete=fields.CASCADE, db_index=True
     )
     name = fields.CharField(max_length=200)
     content_type = fields.CharField(max_length=100)
