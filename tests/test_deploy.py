@@ -73,6 +73,12 @@ def test_worker_can_scale(tmp_path: Path) -> None:
     assert worker["command"][:2] == ["taskloom", "worker"]
 
 
+def test_worker_and_scheduler_metrics_are_reachable_on_the_compose_network(tmp_path: Path) -> None:
+    services = resolved(tmp_path)["services"]
+    for name in ("worker", "scheduler"):
+        assert services[name]["environment"]["TASKLOOM_METRICS_HOST"] == "0.0.0.0", name
+
+
 def test_services_that_can_be_asked_have_health_checks(tmp_path: Path) -> None:
     services = resolved(tmp_path)["services"]
     expected = {"postgres": "pg_isready", "redis": "redis-cli ping", "rabbitmq": "rabbitmq-diagnostics -q ping",
