@@ -225,6 +225,12 @@ async def _end_batch(items: list[_End]) -> list[bool]:
 async def _end_group(items: list[_End], effects: Effects) -> set[int]:
     events: list[TaskEvent]
     async with in_transaction() as conn:
+        # An attempt ends its task only while its own execution is RUNNING: one the scheduler recovered as lost
+        # (heartbeat late, worker alive) must not end the retry that another attempt now runs.
+        running = {str(pk) for pk in await TaskExecution.filter(
+            id__in=[i.claim.execution.id for i in items], status=ExecutionStatus.RUNNING,
+        ).select_for_update().using_db(conn).values_list("id", flat=True)}
+        items = [i for i in items if str(i.claim.execution.id) in running]
         moves = [Move(i.claim.task, i.to, reason=i.reason, execution_id=str(i.claim.execution.id),
                       changes=i.changes) for i in items]
         moved, events = await apply_transitions(conn, moves, actor=WORKER, events=False)

@@ -1,18 +1,15 @@
 """An attempt whose run the scheduler recovered as lost must not end the task afterwards.
 
-Found while writing the fault drills (bench/drills.py): the end of an attempt moves the task with a
+Found while writing the fault drills (bench/drills.py): the end of an attempt moved the task with a
 compare-and-set on its status alone, so an attempt that was recovered (its heartbeat was late, not its worker
-dead) and finishes after the retry was claimed completes the task the successor is running — with its own
-result, a FAILED ("worker lost") execution and no SUCCESS one, while the successor's attempt is recorded
-CANCELLED. The guard belongs where attempts end (domain/services/runs.py): an attempt may end the task only
-while its own execution is still RUNNING.
+dead) and finished after the retry was claimed completed the task the successor was running — with its own
+result, a FAILED ("worker lost") execution and no SUCCESS one, while the successor's attempt was recorded
+CANCELLED. Now an attempt ends its task only while its own execution is still RUNNING (domain/services/runs.py).
 """
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-
-import pytest
 
 from domain.enums import ExecutionStatus, ExecutionType, TaskType
 from domain.models import Task, TaskExecution, Workspace
@@ -24,8 +21,6 @@ from domain.services.tasks import create_tasks
 from domain.state_machine import TaskStatus
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason="ends of attempts are a compare-and-set on the task's status only; "
-                   "the fix is pending in domain/services/runs.py (being reworked)")
 async def test_an_attempt_recovered_as_lost_cannot_complete_the_retry_that_another_worker_runs(db: str) -> None:
     effects = Effects()
     workspace = await Workspace.create(name="stale")
