@@ -11,6 +11,7 @@ Timeouts are per request (executors pass their own); the defaults below cover th
 from __future__ import annotations
 
 import contextlib
+import functools
 import http.cookiejar
 import logging
 from collections.abc import AsyncIterator, Iterator
@@ -150,8 +151,13 @@ def safe_url(url: httpx.URL | str) -> str:
     Raises:
       httpx.InvalidURL: when `url` is a string that is not a valid URL.
     """
-    parsed = url if isinstance(url, httpx.URL) else httpx.URL(url)
-    return str(parsed.copy_with(query=None, fragment=None, userinfo=b""))
+    return _safe_url(str(url))
+
+
+@functools.lru_cache(maxsize=256)
+def _safe_url(url: str) -> str:
+    # Cached: parsing costs more than the request itself (an API_CALL task needs it twice per run).
+    return str(httpx.URL(url).copy_with(query=None, fragment=None, userinfo=b""))
 
 
 class _RedactUrls(logging.Filter):

@@ -29,7 +29,8 @@ def _db_value(model: type[Model], name: str, value: Any) -> Any:
 
 
 async def insert_rows(conn: BaseDBAsyncClient, objs: Sequence[M]) -> None:
-    """INSERT `objs` (all of one model) in one statement; a generated primary key is set on each from RETURNING."""
+    """INSERT `objs` (all of one model; `Model.construct()` builds them cheaply) in one statement; a generated
+    primary key is set on each from RETURNING."""
     if not objs:
         return
     model = type(objs[0])
@@ -49,11 +50,12 @@ async def insert_rows(conn: BaseDBAsyncClient, objs: Sequence[M]) -> None:
     sql = f'INSERT INTO "{meta.db_table}" ({columns}) VALUES {", ".join(rows)}'
     if generated is None:
         await conn.execute_query(sql, values)
-        return
-    returned = await conn.execute_query_dict(f'{sql} RETURNING "{generated}"', values)
-    # Rows are numbered in VALUES order; RETURNING's own order is not promised, so sort.
-    for obj, pk in zip(objs, sorted(row[generated] for row in returned), strict=True):
-        setattr(obj, meta.pk_attr, pk)
+    else:
+        returned = await conn.execute_query_dict(f'{sql} RETURNING "{generated}"', values)
+        # Rows are numbered in VALUES order; RETURNING's own order is not promised, so sort.
+        for obj, pk in zip(objs, sorted(row[generated] for row in returned), strict=True):
+            setattr(obj, meta.pk_attr, pk)
+    for obj in objs:
         obj._saved_in_db = True
 
 

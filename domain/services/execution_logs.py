@@ -37,8 +37,8 @@ async def append_batches(batches: Sequence[tuple[str, str, Sequence[LineDraft]]]
     """Store the lines of several executions, `(execution_id, workspace_id, lines)` each, in one statement;
     returns the id of each batch's last line (ids grow in the order given)."""
     rows = [
-        ExecutionLogLine(execution_id=execution_id, workspace_id=workspace_id, at=line.at, level=line.level,
-                         message=line.message[:MAX_MESSAGE_CHARS], step=line.step)
+        ExecutionLogLine.construct(execution_id=execution_id, workspace_id=workspace_id, at=line.at,
+                                   level=line.level, message=line.message[:MAX_MESSAGE_CHARS], step=line.step)
         for execution_id, workspace_id, lines in batches
         for line in lines
     ]

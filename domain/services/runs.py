@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from tortoise import connections
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.functions import Count
 from tortoise.transactions import in_transaction
@@ -139,10 +140,12 @@ async def _claim_group(requests: list[_ClaimRequest], effects: Effects) -> dict[
             "task_id").annotate(n=Count("id")).values_list("task_id", "n")
         attempts = {str(task_id): n for task_id, n in counts}
         executions = [
-            TaskExecution(id=uuid.UUID(m.execution_id), task_id=m.task.id, workspace_id=m.task.workspace_id,
-                          attempt_number=attempts.get(str(m.task.id), 0) + 1,
-                          triggered_by=m.task.trigger or Trigger.CREATE, worker_id=worker_of[str(m.task.id)],
-                          status=ExecutionStatus.RUNNING, started_at=now)
+            TaskExecution.construct(id=uuid.UUID(m.execution_id), task_id=m.task.id,
+                                    workspace_id=m.task.workspace_id,
+                                    attempt_number=attempts.get(str(m.task.id), 0) + 1,
+                                    triggered_by=m.task.trigger or Trigger.CREATE,
+                                    worker_id=worker_of[str(m.task.id)], status=ExecutionStatus.RUNNING,
+                                    started_at=now)
             for m in moved
         ]
         await insert_rows(conn, executions)
@@ -153,18 +156,40 @@ async def _claim_group(requests: list[_ClaimRequest], effects: Effects) -> dict[
 
 
 async def heartbeat(claim: Claim) -> bool:
-    """Beat the heartbeat; False when the task is no longer this worker's to run (cancelled, recovered)."""
-    beat = await Task.filter(
-        id=claim.task.id, status=TaskStatus.IN_PROGRESS, claimed_by=claim.worker_id
-    ).update(heartbeat_at=_now())
-    return beat == 1
+    """Beat the heartbeat; False when the task is no longer this worker's to run (cancelled, recovered).
+
+    The beats of the attempts running at once on this event loop go in one UPDATE.
+    """
+    beats: GroupCommit[Claim, bool] = per_loop("heartbeats", lambda: GroupCommit(_heartbeat_batch))
+    return await beats.submit(claim)
+
+
+async def _heartbeat_batch(claims: list[Claim]) -> list[bool]:
+    now, beaten = _now(), set()
+    by_worker: dict[str, dict[str, Claim]] = {}
+    for claim in claims:
+        by_worker.setdefault(claim.worker_id, {})[str(claim.task.id)] = claim
+    for worker_id, held in by_worker.items():
+        beaten |= await update_rows(connections.get("default"), Task,
+                                    [{"id": c.task.id, "heartbeat_at": now} for c in held.values()],
+                                    where={"status": TaskStatus.IN_PROGRESS, "claimed_by": worker_id})
+    return [str(c.task.id) in beaten for c in claims]
 
 
 async def still_running(claim: Claim) -> bool:
-    """Whether the task is still IN_PROGRESS for this worker (a cheap read, polled for cancellation)."""
-    return await Task.filter(
-        id=claim.task.id, status=TaskStatus.IN_PROGRESS, claimed_by=claim.worker_id
-    ).exists()
+    """Whether the task is still IN_PROGRESS for this worker (a cheap read, polled for cancellation).
+
+    The checks of the attempts running at once on this event loop go in one SELECT.
+    """
+    checks: GroupCommit[Claim, bool] = per_loop("still running", lambda: GroupCommit(_still_running_batch))
+    return await checks.submit(claim)
+
+
+async def _still_running_batch(claims: list[Claim]) -> list[bool]:
+    rows = await Task.filter(id__in=list({c.task.id for c in claims}), status=TaskStatus.IN_PROGRESS).values_list(
+        "id", "claimed_by")
+    holder = {str(task_id): worker_id for task_id, worker_id in rows}
+    return [holder.get(str(c.task.id)) == c.worker_id for c in claims]
 
 
 async def record_browser_session(execution_id: str, session_id: str, debug_url: str | None) -> None:

@@ -62,9 +62,9 @@ class Move:
 
 def _event(task: Task, from_status: TaskStatus | None, *, actor: str, reason: str | None,
            execution_id: str | None, at: datetime) -> TaskEvent:
-    return TaskEvent(workspace_id=task.workspace_id, task_id=task.id, task_type=task.task_type,
-                     from_status=from_status, to_status=task.status, reason=reason, execution_id=execution_id,
-                     actor=actor, at=at)
+    return TaskEvent.construct(workspace_id=task.workspace_id, task_id=task.id, task_type=task.task_type,
+                               from_status=from_status, to_status=task.status, reason=reason,
+                               execution_id=execution_id, actor=actor, at=at)
 
 
 async def append_events(conn: BaseDBAsyncClient, events: Sequence[TaskEvent]) -> None:
