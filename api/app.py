@@ -90,7 +90,7 @@ def create_app(settings: Settings, *, own_database: bool = True, effects: Effect
         settings=settings,
         effects=effects,
         egress=EgressPolicy.from_setting(settings.egress_allowlist),
-        hub=Hub(effects.bus, queue_size=settings.subscriber_queue_size),
+        hub=Hub(effects.bus, queue_size=settings.subscriber_queue_size, poll_s=settings.live_poll_s),
     )
     graphql = TaskloomGraphQL(
         services,

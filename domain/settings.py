@@ -58,6 +58,8 @@ class Settings(BaseSettings):
     query_max_aliases: int = Field(30, gt=0, description="most aliases in one GraphQL document")
     query_max_tokens: int = Field(20000, gt=0, description="most tokens in one GraphQL document")
     subscriber_queue_size: int = Field(1000, gt=0, description="events a live subscriber may lag before it is cut")
+    live_poll_s: float = Field(2.0, gt=0, description="seconds between the API's safety reads of new events when "
+                               "no bus notice arrives")
     artifacts_dir: Path = Field(Path("./artifacts"), description="where screenshots and files are kept")
 
     # -- engine -------------------------------------------------------------------------------------------

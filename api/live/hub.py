@@ -1,7 +1,7 @@
 """The Hub: reads new TaskEvents and log lines in id order and hands each to the subscribers that want it.
 
 Bus notices only wake the Hub; it then reads `task_events` (and `execution_log_lines`) past the last id it
-saw, so events reach subscribers in id order, once, whatever the bus does. A poll every `POLL_S` covers
+saw, so events reach subscribers in id order, once, whatever the bus does. A poll every `poll_s` covers
 a notice lost while the bus reconnected. Each subscriber has a bounded queue: one that falls
 `queue_size` events behind is marked slow and cut off, and never slows the others or the writers.
 """
@@ -20,14 +20,14 @@ from tortoise.functions import Max
 from domain.events import EventBus, Notice
 from domain.models import ExecutionLogLine, TaskEvent
 
-__all__ = ["DEFAULT_QUEUE_SIZE", "POLL_S", "Hub", "SlowSubscriber", "Subscriber"]
+__all__ = ["DEFAULT_POLL_S", "DEFAULT_QUEUE_SIZE", "Hub", "SlowSubscriber", "Subscriber"]
 
 logger = logging.getLogger(__name__)
 
 #: Events a subscriber may lag behind before it is cut off.
 DEFAULT_QUEUE_SIZE = 1000
 #: Seconds between safety reads when no notice arrives.
-POLL_S = 2.0
+DEFAULT_POLL_S = 2.0
 #: Rows read per query.
 _BATCH = 500
 
@@ -73,9 +73,10 @@ class Subscriber(Generic[T]):
 class _Tail(Generic[T]):
     """Reads one table past the last id seen and offers each row to the subscribers of its workspace."""
 
-    def __init__(self, read: Callable[[int], object], name: str) -> None:
+    def __init__(self, read: Callable[[int], object], name: str, poll_s: float) -> None:
         self.read = read
         self.name = name
+        self.poll_s = poll_s
         self.last_id = 0
         self.subscribers: set[Subscriber[T]] = set()
         self.wake = asyncio.Event()
@@ -83,7 +84,7 @@ class _Tail(Generic[T]):
     async def run(self) -> None:
         while True:
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self.wake.wait(), POLL_S)
+                await asyncio.wait_for(self.wake.wait(), self.poll_s)
             self.wake.clear()
             try:
                 await self.drain()
@@ -114,11 +115,11 @@ async def _lines_after(last_id: int) -> list[ExecutionLogLine]:
 class Hub:
     """Fans committed events and log lines out to this process's subscribers."""
 
-    def __init__(self, bus: EventBus, *, queue_size: int = DEFAULT_QUEUE_SIZE) -> None:
+    def __init__(self, bus: EventBus, *, queue_size: int = DEFAULT_QUEUE_SIZE, poll_s: float = DEFAULT_POLL_S) -> None:
         self.bus = bus
         self.queue_size = queue_size
-        self.events: _Tail[TaskEvent] = _Tail(_events_after, "events")
-        self.lines: _Tail[ExecutionLogLine] = _Tail(_lines_after, "log lines")
+        self.events: _Tail[TaskEvent] = _Tail(_events_after, "events", poll_s)
+        self.lines: _Tail[ExecutionLogLine] = _Tail(_lines_after, "log lines", poll_s)
         self._tasks: list[asyncio.Task[None]] = []
 
     async def start(self) -> None:
