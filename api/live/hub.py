@@ -20,7 +20,7 @@ from tortoise.functions import Max
 from domain.events import EventBus, Notice
 from domain.models import ExecutionLogLine, TaskEvent
 
-__all__ = ["DEFAULT_POLL_S", "DEFAULT_QUEUE_SIZE", "Hub", "SlowSubscriber", "Subscriber"]
+__all__ = ["DEFAULT_POLL_S", "DEFAULT_QUEUE_SIZE", "TASK_NAME_PREFIX", "Hub", "SlowSubscriber", "Subscriber"]
 
 logger = logging.getLogger(__name__)
 
@@ -28,6 +28,8 @@ logger = logging.getLogger(__name__)
 DEFAULT_QUEUE_SIZE = 1000
 #: Seconds between safety reads when no notice arrives.
 DEFAULT_POLL_S = 2.0
+#: The Hub's background readers are asyncio tasks named with this prefix.
+TASK_NAME_PREFIX = "taskloom-hub: "
 #: Rows read per query.
 _BATCH = 500
 
@@ -128,7 +130,8 @@ class Hub:
         self.lines.last_id = await _max_id(ExecutionLogLine)
         self.bus.add_listener(self._on_notice)
         await self.bus.start()
-        self._tasks = [asyncio.ensure_future(self.events.run()), asyncio.ensure_future(self.lines.run())]
+        self._tasks = [asyncio.create_task(tail.run(), name=f"{TASK_NAME_PREFIX}{tail.name}")
+                       for tail in (self.events, self.lines)]
 
     async def stop(self) -> None:
         self.bus.remove_listener(self._on_notice)
