@@ -26,7 +26,7 @@ lint: setup
 test: lint test-sqlite test-postgres
 
 test-sqlite: setup
-	$(BIN)/pytest
+	TASKLOOM_TEST_DATABASE_URL= $(BIN)/pytest
 
 test-postgres: setup
 	TASKLOOM_TEST_DATABASE_URL=$(PG_TEST_URL) $(BIN)/pytest -m db

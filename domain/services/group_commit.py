@@ -50,7 +50,9 @@ class GroupCommit(Generic[T, R]):
             while self._pending:
                 batch, self._pending = self._pending[: self._max_batch], self._pending[self._max_batch :]
                 try:
-                    results = await self._flush([item for item, _ in batch])
+                    # A task of its own per flush: Tortoise leaves its current-transaction context set when BEGIN
+                    # fails (the database went away), which would fail every later flush of this drainer.
+                    results = await asyncio.ensure_future(self._flush([item for item, _ in batch]))
                 except BaseException as exc:
                     for _, future in batch:
                         if not future.done():

@@ -40,6 +40,9 @@ export function taskView(root, ctx, id) {
     const typed = [...body.querySelectorAll("input[id]")].map((el) => [el.id, el.value]);
     document.title = `${task.title} · Taskloom`;
     const executions = [...task.executions.nodes].reverse(); // newest first
+    for (const e of executions) {  // before drawing: a running attempt is drawn with its live log, not "Show log"
+      if (e.status === "RUNNING" && !logs.has(e.id)) followLog(e.id);
+    }
     replace(body,
       h("header", {class: "detail-head"},
         h("h1", {}, task.title),
@@ -59,9 +62,6 @@ export function taskView(root, ctx, id) {
         executions.length ? executions.map(executionOf) : h("p", {class: "muted"}, "Not run yet.")),
       h("section", {"aria-labelledby": "h-history"}, h("h2", {id: "h-history"}, "History"), historyOf(task.events)),
     );
-    for (const e of task.executions.nodes) {
-      if (e.status === "RUNNING" && !logs.has(e.id)) followLog(e.id);
-    }
     for (const [inputId, value] of typed) {
       const el = document.getElementById(inputId);
       if (el) el.value = value;
