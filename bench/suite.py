@@ -25,6 +25,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import traceback
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
@@ -211,7 +212,10 @@ async def run_taskloom(target: str, n: int, latency_tasks: int, threads: int) ->
                 return int(await db.fetchval("SELECT count(*) FROM tasks WHERE status = 'COMPLETED'"))
 
             try:
-                async with aiohttp.ClientSession() as http:
+                # Idle connections are dropped before uvicorn's 5 s keep-alive ends them: reusing one it is closing
+                # failed the page queries after the run with ServerDisconnectedError.
+                connector = aiohttp.TCPConnector(keepalive_timeout=1)
+                async with aiohttp.ClientSession(connector=connector) as http:
                     await create_all(http, base, key, target, 20)  # warm-up: connections, caches
                     await wait_done(completed, 20, time.perf_counter())
                     meter = CpuMeter({"API": serve.pid, "worker": worker.pid}, db_name)
@@ -381,6 +385,7 @@ def main() -> None:
                 else:
                     result = asyncio.run(run_peer(row, target, args.tasks))
             except Exception as exc:
+                traceback.print_exc()
                 result = Row(row, note=f"failed: {type(exc).__name__}: {exc}"[:300])
             rows.append(result)
     finally:
