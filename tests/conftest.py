@@ -38,6 +38,18 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.db)
 
 
+#: Debian's Chromium, which the browser tests drive (never a browser build downloaded by Playwright).
+CHROMIUM = Path("/usr/bin/chromium")
+
+
+@pytest.fixture(scope="session")
+def chromium() -> Path:
+    """Debian's Chromium: skipped when it is missing, a failure when CI=true."""
+    if not CHROMIUM.exists():
+        service_unavailable(f"{CHROMIUM} (apt-get install chromium)")
+    return CHROMIUM
+
+
 def service_unavailable(what: str) -> None:
     """Fail in CI (a missing service there is a broken CI), skip with a reason elsewhere."""
     if IN_CI:

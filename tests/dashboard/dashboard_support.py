@@ -21,7 +21,7 @@ from typing import Any
 import httpx
 import pytest
 import pytest_asyncio
-from conftest import free_port, service_unavailable, serving, wipe
+from conftest import CHROMIUM, free_port, serving, wipe
 from playwright.async_api import Browser, Page, async_playwright, expect
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -31,7 +31,6 @@ from starlette.routing import Route
 from workers.browser import CHROMIUM_ARGS
 
 TASKLOOM = str(Path(sys.executable).with_name("taskloom"))
-CHROMIUM = Path("/usr/bin/chromium")
 #: How long the target's /slow answer takes: long enough to see a task IN_PROGRESS in the page.
 SLOW_S = 2.0
 #: Playwright's wait for an expectation, in milliseconds (live updates arrive well within it).
@@ -166,13 +165,6 @@ class Shots:
         await page.screenshot(path=str(path), full_page=True)
         self.taken.append(path)
         return path
-
-
-@pytest.fixture(scope="module")
-def chromium() -> Path:
-    if not CHROMIUM.exists():
-        service_unavailable(f"{CHROMIUM} (apt-get install chromium)")
-    return CHROMIUM
 
 
 @pytest_asyncio.fixture(scope="module")

@@ -18,7 +18,6 @@ from dashboard_support import (  # noqa: F401 (fixtures imported by name)
     Workspace,
     assert_not_reloaded,
     browser,
-    chromium,
     mark_document,
     open_page,
     server,

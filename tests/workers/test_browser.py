@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 import pytest
 import pytest_asyncio
-from conftest import Caller, free_port, make_caller, service_unavailable
+from conftest import Caller, free_port, make_caller
 from engine_support import serve, settled
 from fake_llm import FakeLlm
 from samples import CREATE_TASK, task_input
@@ -35,7 +35,6 @@ from workers.context import ExecutionContext
 from workers.executors import browser_automation, data_extraction
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
-CHROMIUM = Path("/usr/bin/chromium")
 
 FORM = """<!doctype html><html><head><title>Sign up</title></head><body>
 <h1>Sign up</h1>
@@ -73,13 +72,6 @@ def site_app(egress_port: int) -> Starlette:
 
     return Starlette(routes=[Route("/form", page(FORM)), Route("/list", page(LIST)), Route("/article", page(ARTICLE)),
                              Route("/egress", page(EGRESS.format(port=egress_port)))])
-
-
-@pytest.fixture(scope="module")
-def chromium() -> Path:
-    if not CHROMIUM.exists():
-        service_unavailable(f"{CHROMIUM} (apt-get install chromium)")
-    return CHROMIUM
 
 
 @pytest_asyncio.fixture(scope="module")

@@ -19,7 +19,7 @@ from typing import Any
 import httpx
 import pytest
 import pytest_asyncio
-from conftest import free_port, service_unavailable
+from conftest import free_port
 from engine_support import serve
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -34,7 +34,6 @@ from domain.settings import Settings, load_settings
 from workers.browser import BrowserPool
 from workers.executors import browser_automation
 
-CHROMIUM = Path("/usr/bin/chromium")
 API_KEY = "bb_test_key"
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
          "--disable-component-update", "--disable-sync", "--no-first-run"]
@@ -48,14 +47,12 @@ class RemoteChromium:
 
 
 @pytest.fixture(scope="module")
-def remote_chromium(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RemoteChromium]:
+def remote_chromium(chromium: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RemoteChromium]:
     """Chromium with remote debugging on 127.0.0.1, its browser WebSocket URL read from /json/version."""
-    if not CHROMIUM.exists():
-        service_unavailable(f"{CHROMIUM} (apt-get install chromium)")
     port = free_port()
     profile = tmp_path_factory.mktemp("remote-chromium-profile")
     process = subprocess.Popen(
-        [str(CHROMIUM), *FLAGS, "--remote-debugging-address=127.0.0.1", f"--remote-debugging-port={port}",
+        [str(chromium), *FLAGS, "--remote-debugging-address=127.0.0.1", f"--remote-debugging-port={port}",
          f"--user-data-dir={profile}", "about:blank"],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
