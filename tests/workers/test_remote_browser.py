@@ -25,7 +25,7 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
-from test_browser import automation, form_steps, make_ctx, site_app
+from test_browser import automation, form_steps, make_ctx, site  # noqa: F401 (site: a fixture)
 
 from domain.enums import TaskType
 from domain.errors import PermanentError
@@ -126,13 +126,6 @@ class FakeBrowserbase:
             Route("/v1/sessions/{id}/debug", debug, methods=["GET"]),
             Route("/v1/sessions/{id}", update, methods=["POST"]),
         ])
-
-
-@pytest_asyncio.fixture(scope="module")
-async def site() -> AsyncIterator[str]:
-    port = free_port()
-    async for _ in serve(site_app(free_port()), port):
-        yield f"http://127.0.0.1:{port}"
 
 
 @pytest_asyncio.fixture(scope="module")
