@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 import httpx
 import pytest
 from tortoise import Tortoise, connections
@@ -102,7 +103,16 @@ async def wipe() -> None:
     conn = connections.get("default")
     if conn.capabilities.dialect == "postgres":
         # Ids keep growing across tests, as in production: live subscribers read past the last id they saw.
-        await conn.execute_script(f"TRUNCATE {', '.join(TABLES)} CASCADE")
+        # A worker process a module fixture keeps alive may read two of these tables in one transaction while
+        # TRUNCATE locks them one by one; PostgreSQL breaks that deadlock by failing one side, so try again.
+        for attempt in range(5):
+            try:
+                await conn.execute_script(f"TRUNCATE {', '.join(TABLES)} CASCADE")
+                return
+            except asyncpg.exceptions.DeadlockDetectedError:
+                if attempt == 4:
+                    raise
+                await asyncio.sleep(0.1 * (attempt + 1))
     else:
         for table in TABLES:
             await conn.execute_script(f'DELETE FROM "{table}"')
