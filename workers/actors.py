@@ -29,12 +29,13 @@ async def _run_tasks(*task_ids: str) -> None:
     """Run the tasks of one message at once; all of them end before the first error (if any) is raised."""
     from workers.middleware import get_runtime
     from workers.runner import run_task
-    from workers.tracing import task_span
+    from workers.tracing import message_trace_context, task_span
 
     runtime = get_runtime()
+    parent = message_trace_context()  # the span that queued these tasks, if tracing is on
 
     async def one(task_id: str) -> None:
-        with task_span(task_id):  # a no-op unless tracing is on
+        with task_span(task_id, parent=parent):  # a no-op unless tracing is on
             await run_task(task_id, runtime)
 
     if len(task_ids) == 1:

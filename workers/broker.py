@@ -15,7 +15,16 @@ from collections.abc import Sequence
 
 import dramatiq
 from dramatiq.brokers.stub import StubBroker
-from dramatiq.middleware import AgeLimit, AsyncIO, Callbacks, Middleware, Pipelines, Retries, ShutdownNotifications
+from dramatiq.middleware import (
+    AgeLimit,
+    AsyncIO,
+    Callbacks,
+    CurrentMessage,
+    Middleware,
+    Pipelines,
+    Retries,
+    ShutdownNotifications,
+)
 
 from domain.dispatch import Dispatcher, DispatchRequest
 from domain.enums import TaskPriority
@@ -23,6 +32,7 @@ from domain.services.effects import Effects
 from domain.settings import Settings
 from workers.metrics import metrics_middleware
 from workers.middleware import HostLoop, Resources, WorkerRuntime
+from workers.tracing import trace_options
 
 __all__ = [
     "DELIVERY_QUEUE",
@@ -47,7 +57,8 @@ DELIVERY_QUEUE = "webhooks"
 
 def middleware_list(settings: Settings, *, host_loop: asyncio.AbstractEventLoop | None = None,
                     runtime: WorkerRuntime | None = None) -> list[Middleware]:
-    """THE middleware stack. Retries stay listed with max_retries=0: the database owns retries, not Dramatiq."""
+    """THE middleware stack. Retries stay listed with max_retries=0: the database owns retries, not Dramatiq;
+    CurrentMessage lets a task run read the trace context its message carries (`workers.tracing`)."""
     return [
         *metrics_middleware(settings),
         AgeLimit(),
@@ -55,6 +66,7 @@ def middleware_list(settings: Settings, *, host_loop: asyncio.AbstractEventLoop 
         Callbacks(),
         Pipelines(),
         Retries(max_retries=0),
+        CurrentMessage(),
         HostLoop(host_loop) if host_loop is not None else AsyncIO(),
         Resources(settings, runtime=runtime),
     ]
@@ -109,12 +121,13 @@ class DramatiqDispatcher(Dispatcher):
     def _send(self, requests: Sequence[DispatchRequest]) -> None:
         from workers import actors
 
+        options = trace_options()  # empty unless tracing is on and a span is current
         by_priority: dict[TaskPriority, list[str]] = {}
         for request in requests:
             by_priority.setdefault(TaskPriority(request.priority), []).append(request.task_id)
         for priority, task_ids in by_priority.items():
             for chunk in _chunks(task_ids):
-                actors.task_actor(priority).send(*chunk)
+                actors.task_actor(priority).send_with_options(args=tuple(chunk), **options)
 
     async def deliver(self, message_ids: list[str]) -> None:
         """Send outbound message ids to the delivery actor."""

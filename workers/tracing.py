@@ -4,6 +4,9 @@ is set; otherwise nothing of OpenTelemetry is imported and `task_span` costs one
 Spans go over OTLP/HTTP (protobuf) to `<endpoint>/v1/traces` through a batch processor; `OTEL_SERVICE_NAME`
 and the SDK's other `OTEL_*` variables apply as usual. The API adds a span per HTTP request and WebSocket
 (`api.tracing`); `task_span` makes one per task run, with the task's id, type and execution id.
+
+A run belongs to the trace that queued it: `trace_options` puts the current span's W3C trace context in the
+Dramatiq message's options, and `message_trace_context` reads it back in the worker as `task.run`'s parent.
 """
 
 from __future__ import annotations
@@ -13,13 +16,27 @@ import logging
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
+from dramatiq.middleware import CurrentMessage
+
 from domain.logs import current_run
 from domain.settings import Settings
 
 if TYPE_CHECKING:
+    from opentelemetry.context import Context
     from opentelemetry.sdk.trace import TracerProvider
 
-__all__ = ["setup_tracing", "shutdown_tracing", "task_span", "tracer_provider"]
+__all__ = [
+    "TRACE_OPTION",
+    "message_trace_context",
+    "setup_tracing",
+    "shutdown_tracing",
+    "task_span",
+    "trace_options",
+    "tracer_provider",
+]
+
+#: The Dramatiq message option that carries the W3C trace context (`traceparent`, `tracestate`) of the sender.
+TRACE_OPTION = "trace_context"
 
 logger = logging.getLogger(__name__)
 
@@ -66,14 +83,47 @@ def shutdown_tracing() -> None:
         _provider = None
 
 
+def trace_options() -> dict[str, dict[str, str]]:
+    """Message options that carry the current span's trace context; empty when tracing is off or no span is
+    current (then nothing of OpenTelemetry is imported)."""
+    if _provider is None:
+        return {}
+    from opentelemetry.propagate import inject
+
+    carrier: dict[str, str] = {}
+    inject(carrier)
+    return {TRACE_OPTION: carrier} if carrier else {}
+
+
+def message_trace_context() -> Context | None:
+    """The trace context the current Dramatiq message carries (see `trace_options`), when tracing is on.
+
+    Reads the message through dramatiq's `CurrentMessage` middleware, which `workers.broker` lists.
+    """
+    if _provider is None:
+        return None
+    message = CurrentMessage.get_current_message()
+    carrier = message.options.get(TRACE_OPTION) if message is not None else None
+    if not isinstance(carrier, dict):
+        return None
+    from opentelemetry.propagate import extract
+
+    return extract(carrier)
+
+
 @contextlib.contextmanager
-def task_span(task_id: str) -> Iterator[None]:
+def task_span(task_id: str, *, parent: Context | None = None) -> Iterator[None]:
     """A `task.run` span around one run of `task_id` when tracing is on; the run's type and execution id,
-    which the runner binds after its claim, are added as the span ends."""
+    which the runner binds after its claim, are added as the span ends.
+
+    Parameters:
+        task_id: the task the run is of.
+        parent: the context of the span that queued the run (`message_trace_context`); None: the current one.
+    """
     if _provider is None:
         yield
         return
-    with _provider.get_tracer(__name__).start_as_current_span("task.run") as span:
+    with _provider.get_tracer(__name__).start_as_current_span("task.run", context=parent) as span:
         span.set_attribute("taskloom.task.id", task_id)
         try:
             yield

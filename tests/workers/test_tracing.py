@@ -1,6 +1,6 @@
 """Optional tracing: with OTEL_EXPORTER_OTLP_ENDPOINT set, a fake OTLP/HTTP collector on 127.0.0.1 receives a
-span for the GraphQL request and one for the task run (with its id, type and execution id); without it,
-nothing of OpenTelemetry is imported."""
+span for the GraphQL request and one for the task run (with its id, type and execution id), the run's span in
+the request's trace; without it, nothing of OpenTelemetry is imported and messages carry no trace context."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ import pytest
 import pytest_asyncio
 from conftest import Caller, free_port, make_caller, serving
 from engine_support import Target, settled, target  # noqa: F401 (target: a fixture)
-from samples import CREATE_TASK, task_input
+from samples import CREATE_TASK, CREATE_TASKS, task_input
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
@@ -34,7 +34,7 @@ pytest.importorskip("opentelemetry.proto", reason="the [otel] extra and opentele
 
 @dataclass
 class Collector:
-    """Receives OTLP/HTTP protobuf trace exports and keeps every span as {name, attributes}."""
+    """Receives OTLP/HTTP protobuf trace exports and keeps every span as {name, service, attributes, ids}."""
 
     url: str = ""
     spans: list[dict[str, Any]] = field(default_factory=list)
@@ -52,10 +52,21 @@ class Collector:
                 for scope_spans in resource_spans.scope_spans:
                     for span in scope_spans.spans:
                         attributes = {a.key: a.value.string_value or a.value.bool_value for a in span.attributes}
-                        self.spans.append({"name": span.name, "service": service, "attributes": attributes})
+                        self.spans.append({"name": span.name, "service": service, "attributes": attributes,
+                                           "trace_id": span.trace_id.hex(), "span_id": span.span_id.hex(),
+                                           "parent_span_id": span.parent_span_id.hex()})
             return Response(ExportTraceServiceResponse().SerializeToString(), media_type="application/x-protobuf")
 
         return Starlette(routes=[Route("/v1/traces", traces, methods=["POST"])])
+
+    def ancestors(self, span: dict[str, Any]) -> list[str]:
+        """The ids of the spans above `span`, nearest first (as far as the collector received them)."""
+        by_id = {s["span_id"]: s for s in self.spans if s["trace_id"] == span["trace_id"]}
+        chain, parent = [], span["parent_span_id"]
+        while parent and parent not in chain:
+            chain.append(parent)
+            parent = by_id[parent]["parent_span_id"] if parent in by_id else ""
+        return chain
 
 
 @pytest_asyncio.fixture
@@ -102,6 +113,32 @@ async def test_a_graphql_request_and_a_task_run_each_export_a_span(traced: Calle
         "taskloom.task.id": task_id, "taskloom.task.type": "API_CALL", "taskloom.execution.id": str(execution.id),
     }]
     assert not [s for s in collector.spans if "/metrics" in s["name"]]
+    # the run belongs to the trace of the request that created the task, under that request's span
+    (run,) = runs
+    (creating,) = [s for s in requests if s["trace_id"] == run["trace_id"]]
+    assert creating["span_id"] in collector.ancestors(run)
+
+
+async def test_each_task_of_a_bulk_creation_runs_in_the_trace_of_the_creating_request(
+        traced: Caller, collector: Collector, target: Target) -> None:
+    # Given 16 tasks from one createTasks: they go out 2 a message, so messages carry several ids
+    config = {"apiEndpoint": target.script("bulk", 200)}
+    inputs = [task_input("API_CALL", config, executionType="AUTOMATIC", assignedToBot=True) for _ in range(16)]
+    created = await traced(CREATE_TASKS, {"inputs": inputs})
+    task_ids = {task["id"] for task in created["createTasks"]["tasks"]}
+    # When they all ran
+    for task_id in task_ids:
+        assert (await settled(task_id)).status == TaskStatus.COMPLETED
+    provider = tracer_provider()
+    assert provider is not None
+    assert await asyncio.to_thread(provider.force_flush)
+
+    # Then every task.run span sits under the span of the one request that created them
+    runs = [s for s in collector.spans if s["name"] == "task.run"]
+    assert {s["attributes"]["taskloom.task.id"] for s in runs} == task_ids and len(runs) == 16
+    (creating,) = [s for s in collector.spans if s["name"] == "POST /graphql" and s["trace_id"] == runs[0]["trace_id"]]
+    assert all(s["trace_id"] == creating["trace_id"] for s in runs)
+    assert all(creating["span_id"] in collector.ancestors(s) for s in runs)
 
 
 def run_python(code: str, **env: str) -> subprocess.CompletedProcess[str]:
@@ -112,9 +149,13 @@ def run_python(code: str, **env: str) -> subprocess.CompletedProcess[str]:
 
 CHECK = """
 import sys
+from dramatiq import Message
 from api.app import create_app
+from domain.dispatch import DispatchRequest
+from domain.enums import TaskPriority
 from domain.services.effects import Effects
 from domain.settings import load_settings
+from workers.broker import TASK_QUEUES, DramatiqDispatcher, setup_broker
 from workers.tracing import task_span, tracer_provider
 
 def build(**settings):
@@ -123,6 +164,10 @@ def build(**settings):
         pass
 
 build()
+broker = setup_broker(load_settings(_env_file=None, broker_url="memory://"))
+DramatiqDispatcher(broker)._send([DispatchRequest("t1", TaskPriority.NORMAL)])
+queued = broker.queues[TASK_QUEUES[TaskPriority.NORMAL][0]].get_nowait()
+print("MESSAGE OPTIONS", Message.decode(queued).options)
 print("WITHOUT THE ENDPOINT", sorted(m for m in sys.modules if m.startswith("opentelemetry")))
 sys.modules["opentelemetry"] = None  # what an install without the [otel] extra looks like
 build(OTEL_EXPORTER_OTLP_ENDPOINT="http://127.0.0.1:9")
@@ -134,6 +179,7 @@ def test_tracing_stays_off_without_the_endpoint_or_without_the_packages() -> Non
     clean = {k: v for k, v in os.environ.items() if not k.startswith(("OTEL_", "TASKLOOM_"))}
     done = subprocess.run([sys.executable, "-c", CHECK], env=clean, capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
+    assert "MESSAGE OPTIONS {}" in done.stdout  # a dispatched message carries no trace context
     assert "WITHOUT THE ENDPOINT []" in done.stdout  # nothing of OpenTelemetry was imported
     assert "WITHOUT THE PACKAGES None" in done.stdout
     assert "OpenTelemetry is not installed; install taskloom[otel]" in done.stderr
