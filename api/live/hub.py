@@ -2,7 +2,7 @@
 
 Bus notices only wake the Hub; it then reads `task_events` (and `execution_log_lines`) past the last id it
 saw, so events reach subscribers in id order, once, whatever the bus does. A poll every `poll_s` covers
-a notice lost while the bus reconnected. Each subscriber has a bounded queue: one that falls
+a notice lost while the bus reconnected. With no subscriber it reads only the newest id, not the rows. Each subscriber has a bounded queue: one that falls
 `queue_size` events behind is marked slow and cut off, and never slows the others or the writers.
 """
 
@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -75,8 +76,10 @@ class Subscriber(Generic[T]):
 class _Tail(Generic[T]):
     """Reads one table past the last id seen and offers each row to the subscribers of its workspace."""
 
-    def __init__(self, read: Callable[[int], object], name: str, poll_s: float) -> None:
+    def __init__(self, read: Callable[[int], object], newest: Callable[[], object], name: str,
+                 poll_s: float) -> None:
         self.read = read
+        self.newest = newest
         self.name = name
         self.poll_s = poll_s
         self.last_id = 0
@@ -95,6 +98,12 @@ class _Tail(Generic[T]):
                 await asyncio.sleep(0.5)
 
     async def drain(self) -> None:
+        if not self.subscribers:
+            # Nobody listens (an API process under a write-heavy load, say): step past the new rows unread.
+            newest = await self.newest()  # type: ignore[misc]
+            if not self.subscribers:  # one that joined during that read is owed every row past last_id
+                self.last_id = max(self.last_id, newest)
+                return
         while True:
             rows = await self.read(self.last_id)  # type: ignore[misc]
             for row in rows:
@@ -120,8 +129,9 @@ class Hub:
     def __init__(self, bus: EventBus, *, queue_size: int = DEFAULT_QUEUE_SIZE, poll_s: float = DEFAULT_POLL_S) -> None:
         self.bus = bus
         self.queue_size = queue_size
-        self.events: _Tail[TaskEvent] = _Tail(_events_after, "events", poll_s)
-        self.lines: _Tail[ExecutionLogLine] = _Tail(_lines_after, "log lines", poll_s)
+        self.events: _Tail[TaskEvent] = _Tail(_events_after, functools.partial(_max_id, TaskEvent), "events", poll_s)
+        self.lines: _Tail[ExecutionLogLine] = _Tail(_lines_after, functools.partial(_max_id, ExecutionLogLine),
+                                                    "log lines", poll_s)
         self._tasks: list[asyncio.Task[None]] = []
 
     async def start(self) -> None:

@@ -3,10 +3,15 @@ own values, in one statement (PostgreSQL and SQLite alike).
 
 Values go through each field's `to_db_value`, as Tortoise's own inserts do. The worker's group commit
 (`domain/services/runs.py`) and bulk creation use them to write a batch of tasks in a constant number of statements.
+
+On PostgreSQL each column travels as one array parameter (`unnest($1::uuid[], $2::text[], ...)`), so a statement's
+text depends on its columns only, never on how many rows it writes: asyncpg prepares it once per connection and
+PostgreSQL plans it once, where a VALUES list of N rows would be a new statement for every batch size.
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
 from typing import Any, TypeVar
 
@@ -18,14 +23,41 @@ __all__ = ["insert_rows", "update_rows"]
 M = TypeVar("M", bound=Model)
 
 
-def _placeholders(conn: BaseDBAsyncClient) -> Any:
-    if conn.capabilities.dialect == "postgres":
-        return lambda i, cast="": f"${i}{cast}"
-    return lambda i, cast="": "?"
-
-
 def _db_value(model: type[Model], name: str, value: Any) -> Any:
     return model._meta.fields_map[name].to_db_value(value, model)
+
+
+def _column_values(model: type[Model], names: Sequence[str], rows: Sequence[Any], get: Any) -> list[list[Any]]:
+    """One list per column of `names`: `get(row, name)` of every row, as the database takes it."""
+    fields = model._meta.fields_map
+    return [[fields[name].to_db_value(get(row, name), model) for row in rows] for name in names]
+
+
+@functools.cache
+def _pg_insert_sql(model: type[Model], names: tuple[str, ...], generated: str | None) -> str:
+    meta = model._meta
+    columns = ", ".join(f'"{meta.fields_db_projection[name]}"' for name in names)
+    arrays = ", ".join(f"${i}::{_pg_type(model, name)}[]" for i, name in enumerate(names, 1))
+    returning = f' RETURNING "{generated}"' if generated else ""
+    return f'INSERT INTO "{meta.db_table}" ({columns}) SELECT * FROM unnest({arrays}){returning}'
+
+
+@functools.cache
+def _pg_update_sql(model: type[Model], names: tuple[str, ...], where: tuple[str, ...]) -> str:
+    meta = model._meta
+    column = {name: meta.fields_db_projection[name] for name in (*names, *where)}
+    pk = names[0]
+    arrays = ", ".join(f"${i}::{_pg_type(model, name)}[]" for i, name in enumerate(names, 1))
+    alias = ", ".join(f'"{column[name]}"' for name in names)
+    conditions = [f't."{column[pk]}" = v."{column[pk]}"']
+    conditions += [f't."{column[name]}" = ${len(names) + i}' for i, name in enumerate(where, 1)]
+    assignments = ", ".join(f'"{column[n]}" = v."{column[n]}"' for n in names[1:])
+    return (f'UPDATE "{meta.db_table}" AS t SET {assignments} FROM unnest({arrays}) AS v({alias}) '
+            f'WHERE {" AND ".join(conditions)} RETURNING t."{column[pk]}"')
+
+
+def _pg_type(model: type[Model], name: str) -> str:
+    return str(model._meta.fields_map[name].get_for_dialect("postgres", "SQL_TYPE"))
 
 
 async def insert_rows(conn: BaseDBAsyncClient, objs: Sequence[M]) -> None:
@@ -37,26 +69,36 @@ async def insert_rows(conn: BaseDBAsyncClient, objs: Sequence[M]) -> None:
     meta = model._meta
     generated = meta.db_pk_column if meta.fields_map[meta.pk_attr].generated else None
     names = [name for name in meta.fields_db_projection if not (generated and name == meta.pk_attr)]
+    if conn.capabilities.dialect == "postgres":
+        sql = _pg_insert_sql(model, tuple(names), generated)
+        values = _column_values(model, names, objs, getattr)
+    else:
+        sql, values = _values_insert(model, names, objs)
+    if generated is None:
+        await conn.execute_query(sql, values)
+    else:
+        returned = await conn.execute_query_dict(sql if conn.capabilities.dialect == "postgres"
+                                                 else f'{sql} RETURNING "{generated}"', values)
+        # Rows are numbered in the order given; RETURNING's own order is not promised, so sort.
+        for obj, pk in zip(objs, sorted(row[generated] for row in returned), strict=True):
+            setattr(obj, meta.pk_attr, pk)
+    for obj in objs:
+        obj._saved_in_db = True
+
+
+def _values_insert(model: type[Model], names: Sequence[str], objs: Sequence[Model]) -> tuple[str, list[Any]]:
+    """SQLite's INSERT: a VALUES list with a placeholder per value."""
+    meta = model._meta
     columns = ", ".join(f'"{meta.fields_db_projection[name]}"' for name in names)
-    mark = _placeholders(conn)
     values: list[Any] = []
     rows = []
     for obj in objs:
         marks = []
         for name in names:
             values.append(_db_value(model, name, getattr(obj, name)))
-            marks.append(mark(len(values)))
+            marks.append("?")
         rows.append(f"({', '.join(marks)})")
-    sql = f'INSERT INTO "{meta.db_table}" ({columns}) VALUES {", ".join(rows)}'
-    if generated is None:
-        await conn.execute_query(sql, values)
-    else:
-        returned = await conn.execute_query_dict(f'{sql} RETURNING "{generated}"', values)
-        # Rows are numbered in VALUES order; RETURNING's own order is not promised, so sort.
-        for obj, pk in zip(objs, sorted(row[generated] for row in returned), strict=True):
-            setattr(obj, meta.pk_attr, pk)
-    for obj in objs:
-        obj._saved_in_db = True
+    return f'INSERT INTO "{meta.db_table}" ({columns}) VALUES {", ".join(rows)}', values
 
 
 async def update_rows(
@@ -76,28 +118,35 @@ async def update_rows(
         return set()
     meta = model._meta
     pk = meta.pk_attr
-    names = [pk, *(name for name in rows[0] if name != pk)]
-    postgres = conn.capabilities.dialect == "postgres"
-    mark = _placeholders(conn)
+    names = (pk, *(name for name in rows[0] if name != pk))
+    where = where or {}
+    if conn.capabilities.dialect == "postgres":
+        sql = _pg_update_sql(model, names, tuple(where))
+        values: list[Any] = _column_values(model, names, rows, dict.__getitem__)
+        values += [_db_value(model, name, value) for name, value in where.items()]
+    else:
+        sql, values = _values_update(model, names, rows, where)
+    returned = await conn.execute_query_dict(sql, values)
+    column = meta.fields_db_projection[pk]
+    return {str(row[column]) for row in returned}
+
+
+def _values_update(model: type[Model], names: Sequence[str], rows: Sequence[Mapping[str, Any]],
+                   where: Mapping[str, Any]) -> tuple[str, list[Any]]:
+    """SQLite's UPDATE ... FROM a VALUES list, whose columns SQLite names column1, column2..."""
+    meta = model._meta
     values: list[Any] = []
     tuples = []
     for row in rows:
-        marks = []
-        for name in names:
-            values.append(_db_value(model, name, row[name]))
-            cast = f"::{meta.fields_map[name].get_for_dialect('postgres', 'SQL_TYPE')}" if postgres else ""
-            marks.append(mark(len(values), cast))
-        tuples.append(f"({', '.join(marks)})")
+        values.extend(_db_value(model, name, row[name]) for name in names)
+        tuples.append(f"({', '.join('?' * len(names))})")
     column = {name: meta.fields_db_projection[name] for name in names}
-    # SQLite names a VALUES list's columns column1, column2...; PostgreSQL takes them from the alias list.
-    source = {name: (f'v."{column[name]}"' if postgres else f"v.column{i + 1}") for i, name in enumerate(names)}
-    alias = "v(" + ", ".join(f'"{column[n]}"' for n in names) + ")" if postgres else "v"
-    conditions = [f't."{column[pk]}" = {source[pk]}']
-    for name, value in (where or {}).items():
+    source = {name: f"v.column{i + 1}" for i, name in enumerate(names)}
+    conditions = [f't."{column[names[0]]}" = {source[names[0]]}']
+    for name, value in where.items():
         values.append(_db_value(model, name, value))
-        conditions.append(f't."{meta.fields_db_projection[name]}" = {mark(len(values))}')
-    assignments = ", ".join(f'"{column[n]}" = {source[n]}' for n in names if n != pk)
-    sql = (f'UPDATE "{meta.db_table}" AS t SET {assignments} FROM (VALUES {", ".join(tuples)}) AS {alias} '
-           f'WHERE {" AND ".join(conditions)} RETURNING {"t." if postgres else ""}"{column[pk]}"')
-    returned = await conn.execute_query_dict(sql, values)
-    return {str(row[column[pk]]) for row in returned}
+        conditions.append(f't."{meta.fields_db_projection[name]}" = ?')
+    assignments = ", ".join(f'"{column[n]}" = {source[n]}' for n in names[1:])
+    sql = (f'UPDATE "{meta.db_table}" AS t SET {assignments} FROM (VALUES {", ".join(tuples)}) AS v '
+           f'WHERE {" AND ".join(conditions)} RETURNING "{column[names[0]]}"')
+    return sql, values

@@ -68,3 +68,55 @@ async def test_the_hub_catches_up_without_a_notice(db: str) -> None:
     finally:
         await hub.stop()
     assert all(e is not None for e in got)
+
+
+async def test_with_no_subscriber_the_hub_steps_past_rows_then_delivers_from_the_first_join(db: str) -> None:
+    bus = InMemoryBus()
+    hub = Hub(bus)
+    await hub.start()
+    workspace = await Workspace.create(name="acme")
+    try:
+        # Given events committed while nobody listens
+        await make_events(Effects(bus=bus), str(workspace.id), 5)
+        newest = max(e.id for e in await TaskEvent.all())
+        for _ in range(100):
+            if hub.events.last_id == newest:
+                break
+            await asyncio.sleep(0.02)
+        assert hub.events.last_id == newest  # stepped past them on the notice
+        # When a subscriber joins and more are committed
+        subscriber = hub.subscribe_events(str(workspace.id), lambda e: True)
+        await make_events(Effects(bus=bus), str(workspace.id), 3)
+        # Then it gets exactly the later ones, in order
+        received = [(await subscriber.get(timeout_s=5)).id for _ in range(3)]  # type: ignore[union-attr]
+        assert received == [e.id for e in await TaskEvent.filter(id__gt=newest).order_by("id")]
+        assert await subscriber.get(timeout_s=0.2) is None
+    finally:
+        await hub.stop()
+
+
+async def test_a_tail_reads_no_rows_without_subscribers_unless_one_joins_meanwhile() -> None:
+    from api.live.hub import Subscriber, _Tail
+
+    reads: list[int] = []
+    joiner: Subscriber[object] = Subscriber("w", lambda row: True)
+
+    async def read(after: int) -> list[object]:
+        reads.append(after)
+        return []
+
+    async def newest() -> int:
+        return 42
+
+    tail: _Tail[object] = _Tail(read, newest, "rows", poll_s=60)
+    tail.last_id = 7
+    await tail.drain()
+    assert (reads, tail.last_id) == ([], 42)  # nobody listens: no rows read
+
+    async def newest_while_one_joins() -> int:
+        tail.subscribers.add(joiner)
+        return 50
+
+    tail.newest = newest_while_one_joins
+    await tail.drain()
+    assert (reads, tail.last_id) == ([42], 42)  # the joiner is owed every row past 42: they are read
