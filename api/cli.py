@@ -65,9 +65,11 @@ def asgi_app() -> Starlette:
     """The app built from the environment's settings: the factory each `serve` process imports."""
     from api.app import create_app
     from api.logs import configure_logging
+    from api.metrics import track_processes
 
     settings = _settings()
     configure_logging(settings.log_level, settings.log_format)
+    track_processes()  # under --workers N: the open subscriptions of processes that died stop counting
     return create_app(settings)
 
 

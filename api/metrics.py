@@ -6,13 +6,21 @@
   subscriptions;
 - `metrics_endpoint`: the text exposition of this process's registry, which also holds the engine's series
   (`domain.metrics`) — in the embedded mode, the in-process workers' too.
+
+Under `serve --workers N` a process that dies leaves its gauge file in the multiprocess folder: each scrape, and
+each process as it starts (`track_processes`), forgets those of processes that are gone, and a process that exits
+cleanly forgets its own, so that `taskloom_subscriptions_open` counts only live processes.
 """
 
 from __future__ import annotations
 
+import atexit
+import contextlib
 import os
+import re
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 from graphql import GraphQLError
 from prometheus_client import (
@@ -24,7 +32,7 @@ from prometheus_client import (
     Histogram,
     generate_latest,
 )
-from prometheus_client.multiprocess import MultiProcessCollector
+from prometheus_client.multiprocess import MultiProcessCollector, mark_process_dead
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Match
@@ -32,7 +40,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from strawberry.extensions import SchemaExtension
 from strawberry.types.graphql import OperationType
 
-__all__ = ["GraphQLMetrics", "HttpMetricsMiddleware", "metrics_endpoint"]
+__all__ = ["GraphQLMetrics", "HttpMetricsMiddleware", "metrics_endpoint", "reap_dead_processes", "track_processes"]
 
 _METHODS = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"})
 
@@ -132,11 +140,56 @@ class GraphQLMetrics(SchemaExtension):
         yield
 
 
+#: A live gauge's file in the multiprocess folder, as prometheus-client names it: `gauge_livesum_<pid>.db`.
+_LIVE_GAUGE_FILE = re.compile(r"gauge_live[a-z]+_(\d+)\.db")
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)  # signal 0: only checks that the process exists
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # it exists, under another user
+        return True
+    return True
+
+
+def reap_dead_processes(folder: str) -> list[int]:
+    """Forget the live gauges of the processes in `folder` that no longer run (killed, crashed), which would
+    otherwise count forever; their counters and histograms stay, as prometheus-client intends.
+
+    Parameters:
+        folder: the prometheus-client multiprocess folder (PROMETHEUS_MULTIPROC_DIR).
+
+    Returns:
+        The ids of the processes forgotten.
+    """
+    pids = {int(match[1]) for path in Path(folder).glob("gauge_live*.db")
+            if (match := _LIVE_GAUGE_FILE.fullmatch(path.name))}
+    dead = sorted(pid for pid in pids if not _alive(pid))
+    for pid in dead:
+        with contextlib.suppress(FileNotFoundError):  # another process reaped it first
+            mark_process_dead(pid, folder)
+    return dead
+
+
+def track_processes() -> None:
+    """Under `serve --workers N` (PROMETHEUS_MULTIPROC_DIR set): forget the processes that died before this
+    one started, and this one's live gauges when it exits cleanly; otherwise nothing."""
+    folder = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if not folder:
+        return
+    reap_dead_processes(folder)
+    atexit.register(mark_process_dead, os.getpid(), folder)
+
+
 def _registry() -> CollectorRegistry:
     # prometheus-client's own switch: `serve --workers N` sets it so that each process writes its series to
     # files, and any process answering a scrape adds up all of them.
-    if "PROMETHEUS_MULTIPROC_DIR" not in os.environ:
+    folder = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if not folder:
         return REGISTRY
+    reap_dead_processes(folder)
     registry = CollectorRegistry()
     MultiProcessCollector(registry)
     return registry
