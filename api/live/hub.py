@@ -2,8 +2,9 @@
 
 Bus notices only wake the Hub; it then reads `task_events` (and `execution_log_lines`) past the last id it
 saw, so events reach subscribers in id order, once, whatever the bus does. A poll every `poll_s` covers
-a notice lost while the bus reconnected. With no subscriber it reads only the newest id, not the rows. Each subscriber has a bounded queue: one that falls
-`queue_size` events behind is marked slow and cut off, and never slows the others or the writers.
+a notice lost while the bus reconnected. With no subscriber it reads only the newest id, not the rows. Each
+subscriber has a bounded queue: one that falls `queue_size` events behind is marked slow and cut off, and never
+slows the others or the writers.
 """
 
 from __future__ import annotations
