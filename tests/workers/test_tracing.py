@@ -1,6 +1,7 @@
 """Optional tracing: with OTEL_EXPORTER_OTLP_ENDPOINT set, a fake OTLP/HTTP collector on 127.0.0.1 receives a
 span for the GraphQL request and one for the task run (with its id, type and execution id), the run's span in
-the request's trace; without it, nothing of OpenTelemetry is imported and messages carry no trace context."""
+the request's trace (embedded, and across `taskloom serve` and `taskloom worker` on Redis); without it, nothing
+of OpenTelemetry is imported and messages carry no trace context."""
 
 from __future__ import annotations
 
@@ -10,11 +11,13 @@ import subprocess
 import sys
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 import pytest_asyncio
+from broker_support import TASKLOOM, WorkerProcess, purge, require, worker_env
 from conftest import Caller, free_port, make_caller, serving
 from engine_support import Target, settled, target  # noqa: F401 (target: a fixture)
 from samples import CREATE_TASK, CREATE_TASKS, task_input
@@ -30,6 +33,9 @@ from domain.state_machine import TaskStatus
 from workers.tracing import shutdown_tracing, tracer_provider
 
 pytest.importorskip("opentelemetry.proto", reason="the [otel] extra and opentelemetry-proto (dev) are not installed")
+
+#: A Redis database of these tests alone, for the API and worker processes.
+REDIS_URL = "redis://127.0.0.1:6379/14"
 
 
 @dataclass
@@ -139,6 +145,59 @@ async def test_each_task_of_a_bulk_creation_runs_in_the_trace_of_the_creating_re
     (creating,) = [s for s in collector.spans if s["name"] == "POST /graphql" and s["trace_id"] == runs[0]["trace_id"]]
     assert all(s["trace_id"] == creating["trace_id"] for s in runs)
     assert all(creating["span_id"] in collector.ancestors(s) for s in runs)
+
+
+def start(args: list[str], env: dict[str, str], folder: Path, name: str) -> WorkerProcess:
+    """`taskloom <args>` in a session of its own, its output in `folder/<name>.log`."""
+    log_path = folder / f"{name}.log"
+    with log_path.open("wb") as log:
+        proc = subprocess.Popen([str(TASKLOOM), *args], env=env, cwd=folder, stdout=log, stderr=subprocess.STDOUT,
+                                start_new_session=True)
+    return WorkerProcess(proc, log_path)
+
+
+async def test_a_run_in_a_worker_process_joins_the_trace_of_the_api_request(db: str, collector: Collector,
+                                                                             target: Target, tmp_path: Path) -> None:
+    # Given `taskloom serve` and `taskloom worker` on Redis, both tracing to the collector (exports every 0.1 s)
+    require(REDIS_URL, "Redis")
+    purge(REDIS_URL)
+    env = worker_env(db, REDIS_URL, tmp_path / "artifacts")
+    env.update(OTEL_EXPORTER_OTLP_ENDPOINT=collector.url, OTEL_BSP_SCHEDULE_DELAY="100",
+               TASKLOOM_WORKER_METRICS_PORT="0")
+    port = free_port()
+    server = start(["serve", "--port", str(port)], env, tmp_path, "serve")
+    worker = start(["worker", "--processes", "1", "--threads", "2"], env, tmp_path, "worker")
+    try:
+        await server.logged("Application startup complete", timeout_s=30)
+        await worker.ready()
+        # When a request to the API creates a task that the worker runs
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=30) as client:
+            caller = await make_caller(client, "acme", ["admin"], name="traced")
+            created = await caller(CREATE_TASK, {"input": task_input(
+                "API_CALL", {"apiEndpoint": target.script("processes", 200)}, executionType="AUTOMATIC",
+                assignedToBot=True)})
+        task_id = created["createTask"]["task"]["id"]
+        assert (await settled(task_id, timeout_s=20)).status == TaskStatus.COMPLETED
+
+        # Then the worker's task.run span is in the trace of the API's request span, under it
+        def exported() -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+            runs = [s for s in collector.spans if s["name"] == "task.run" and s["service"] == "taskloom-worker"]
+            requests = [s for s in collector.spans if s["name"] == "POST /graphql" and s["service"] == "taskloom-api"
+                        and any(s["trace_id"] == run["trace_id"] for run in runs)]
+            return runs, requests
+
+        for _ in range(100):
+            runs, requests = exported()
+            if runs and requests:
+                break
+            await asyncio.sleep(0.1)
+        (run,), (creating,) = exported()
+        assert run["attributes"]["taskloom.task.id"] == task_id
+        assert creating["span_id"] in collector.ancestors(run)
+    finally:
+        worker.kill()
+        server.kill()
+        purge(REDIS_URL)
 
 
 def run_python(code: str, **env: str) -> subprocess.CompletedProcess[str]:
