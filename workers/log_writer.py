@@ -7,7 +7,6 @@ logged meanwhile, then one notice per workspace (`domain/services/group_commit.p
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from dataclasses import dataclass
 
@@ -19,8 +18,6 @@ from workers.context import LogLine
 __all__ = ["LogWriter"]
 
 logger = logging.getLogger(__name__)
-
-_DONE = None
 
 
 @dataclass(frozen=True)
@@ -45,38 +42,25 @@ async def _store_batches(items: list[_Lines]) -> list[None]:
 
 
 class LogWriter:
-    """One per attempt: `push` never blocks the executor; `close` waits until every line is stored."""
+    """One per attempt: `push` never blocks the executor; `close` waits until every line is stored.
+
+    Each line joins the loop's next log-line batch at once (no task or queue per attempt); batches are written
+    in the order their lines were pushed, so an attempt's lines keep their order.
+    """
 
     def __init__(self, execution_id: str, workspace_id: str, bus: EventBus) -> None:
         self.execution_id = execution_id
         self.workspace_id = workspace_id
         self.bus = bus
-        self._queue: asyncio.Queue[LogLine | None] = asyncio.Queue()
-        self._task = asyncio.ensure_future(self._run())
+        self._stored: list[asyncio.Future[None]] = []
 
     def push(self, line: LogLine) -> None:
-        self._queue.put_nowait(line)
+        group: GroupCommit[_Lines, None] = per_loop("log lines", lambda: GroupCommit(_store_batches))
+        self._stored.append(group.enqueue(_Lines(self.execution_id, self.workspace_id, [line], self.bus)))
 
     async def close(self) -> None:
-        self._queue.put_nowait(_DONE)
-        with contextlib.suppress(Exception):
-            await self._task
-
-    async def _run(self) -> None:
-        while True:
-            first = await self._queue.get()
-            batch = [first]
-            while not self._queue.empty():
-                batch.append(self._queue.get_nowait())
-            lines = [line for line in batch if line is not None]
-            if lines:
-                await self._store(lines)
-            if _DONE in batch:
-                return
-
-    async def _store(self, lines: list[LogLine]) -> None:
-        group: GroupCommit[_Lines, None] = per_loop("log lines", lambda: GroupCommit(_store_batches))
-        try:
-            await group.submit(_Lines(self.execution_id, self.workspace_id, lines, self.bus))
-        except Exception:  # a lost log line must never fail the task
-            logger.exception("storing %d log line(s) of execution %r failed", len(lines), self.execution_id)
+        outcomes = await asyncio.gather(*self._stored, return_exceptions=True)
+        errors = [o for o in outcomes if isinstance(o, BaseException)]
+        if errors:  # a lost log line must never fail the task
+            logger.error("storing %d log line(s) of execution %r failed", len(errors), self.execution_id,
+                         exc_info=errors[0])

@@ -1,13 +1,13 @@
 """`run_task(task_id)`: one attempt, top to bottom — claim, execute under the timeout, record, retry.
 
-While the executor runs, a watcher beats the heartbeat every `TASKLOOM_HEARTBEAT_S` and checks every
-`CANCEL_POLL_S` whether the task was cancelled: cancelTask on a running task stops it within 2 s.
+While the executor runs, the event loop's watcher (`workers/watch.py`) beats the heartbeat every
+`TASKLOOM_HEARTBEAT_S` and checks every `CANCEL_POLL_S` whether the task was cancelled: cancelTask on a running
+task stops it within 2 s.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import traceback
 
@@ -16,28 +16,16 @@ from domain.enums import TaskType
 from domain.errors import ConfigInvalid, ExecutorError, PermanentError, RetryableError
 from domain.logs import bind_run
 from domain.services.messages import claim_now
-from domain.services.runs import (
-    Claim,
-    Failure,
-    claim_task,
-    finish_cancelled,
-    finish_failure,
-    finish_success,
-    still_running,
-)
-from domain.services.runs import heartbeat as beat
+from domain.services.runs import Claim, Failure, claim_task, finish_cancelled, finish_failure, finish_success
 from workers.context import ExecutionContext, ExecutorResult
 from workers.executors import EXECUTORS
 from workers.log_writer import LogWriter
 from workers.middleware.resources import WorkerRuntime
+from workers.watch import watch
 
-__all__ = ["CANCEL_POLL_S", "run_task"]
+__all__ = ["run_task"]
 
 logger = logging.getLogger(__name__)
-
-#: How often a running attempt checks whether it was cancelled.
-CANCEL_POLL_S = 0.5
-
 
 class _Cancelled(Exception):
     """The task was cancelled (or taken away) while its attempt ran."""
@@ -101,7 +89,8 @@ async def _send_now(message_ids: list[str], runtime: WorkerRuntime) -> None:
 
 
 async def _execute(claim: Claim, ctx: ExecutionContext, runtime: WorkerRuntime) -> ExecutorResult:
-    """Run the executor of the task's type under its timeout, racing a cancellation watcher."""
+    """Run the executor of the task's type under its timeout, in this task, while the loop's watcher beats its
+    heartbeat and cancels it if the task is cancelled meanwhile."""
     task = claim.task
     executor = EXECUTORS.get(TaskType(task.task_type))
     if executor is None:
@@ -110,35 +99,15 @@ async def _execute(claim: Claim, ctx: ExecutionContext, runtime: WorkerRuntime) 
         TaskType(task.task_type), task.execution_config,
         llm_configured=runtime.settings.llm_configured, ghl_configured=runtime.settings.ghl_configured,
     )
-    cancelled = asyncio.Event()
-    ctx.cancelled = cancelled.is_set
-    work = asyncio.ensure_future(executor(config, ctx))
-    watcher = asyncio.ensure_future(_watch(claim, runtime, cancelled))
+    watched = watch(claim, heartbeat_s=runtime.settings.heartbeat_s)
+    ctx.cancelled = lambda: watched.cancelled
     try:
         async with asyncio.timeout(task.timeout_seconds):
-            done, _ = await asyncio.wait({work, watcher}, return_when=asyncio.FIRST_COMPLETED)
-        if work in done:
-            return work.result()
-        raise _Cancelled
+            return await executor(config, ctx)
+    except asyncio.CancelledError:
+        if not watched.cancelled:
+            raise  # the worker is stopping, not the task
+        watched.task.uncancel()
+        raise _Cancelled from None
     finally:
-        for future in (work, watcher):
-            future.cancel()
-        for future in (work, watcher):
-            with contextlib.suppress(BaseException):
-                await future
-
-
-async def _watch(claim: Claim, runtime: WorkerRuntime, cancelled: asyncio.Event) -> None:
-    """Return when the task stops being this worker's (cancelled); beat the heartbeat meanwhile."""
-    loop = asyncio.get_running_loop()
-    next_beat = loop.time() + runtime.settings.heartbeat_s
-    while True:
-        await asyncio.sleep(CANCEL_POLL_S)
-        if loop.time() >= next_beat:
-            next_beat = loop.time() + runtime.settings.heartbeat_s
-            alive = await beat(claim)
-        else:
-            alive = await still_running(claim)
-        if not alive:
-            cancelled.set()
-            return
+        watched.release()

@@ -38,11 +38,15 @@ class GroupCommit(Generic[T, R]):
         self._drainer: asyncio.Task[None] | None = None
 
     async def submit(self, item: T) -> R:
+        return await self.enqueue(item)
+
+    def enqueue(self, item: T) -> asyncio.Future[R]:
+        """Put `item` in the next batch without waiting: the future gets its result (or the batch's exception)."""
         future: asyncio.Future[R] = asyncio.get_running_loop().create_future()
         self._pending.append((item, future))
         if self._drainer is None:
             self._drainer = asyncio.ensure_future(self._drain())
-        return await future
+        return future
 
     async def _drain(self) -> None:
         try:

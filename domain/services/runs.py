@@ -36,7 +36,7 @@ from domain.services.transitions import Move, append_events, apply_transitions
 from domain.state_machine import TaskStatus
 
 __all__ = ["Claim", "Failure", "RetryPolicy", "claim_task", "finish_cancelled", "finish_failure",
-           "finish_success", "heartbeat", "record_browser_session", "recover_lost"]
+           "finish_success", "heartbeat", "record_browser_session", "recover_lost", "still_running"]
 
 logger = logging.getLogger(__name__)
 
@@ -155,16 +155,9 @@ async def _claim_group(requests: list[_ClaimRequest], effects: Effects) -> dict[
             for m, execution in zip(moved, executions, strict=True)}
 
 
-async def heartbeat(claim: Claim) -> bool:
-    """Beat the heartbeat; False when the task is no longer this worker's to run (cancelled, recovered).
-
-    The beats of the attempts running at once on this event loop go in one UPDATE.
-    """
-    beats: GroupCommit[Claim, bool] = per_loop("heartbeats", lambda: GroupCommit(_heartbeat_batch))
-    return await beats.submit(claim)
-
-
-async def _heartbeat_batch(claims: list[Claim]) -> list[bool]:
+async def heartbeat(claims: Sequence[Claim]) -> list[bool]:
+    """Beat the heartbeats of `claims` in one UPDATE per worker; each False when that task is no longer its
+    worker's to run (cancelled, recovered)."""
     now, beaten = _now(), set()
     by_worker: dict[str, dict[str, Claim]] = {}
     for claim in claims:
@@ -176,16 +169,9 @@ async def _heartbeat_batch(claims: list[Claim]) -> list[bool]:
     return [str(c.task.id) in beaten for c in claims]
 
 
-async def still_running(claim: Claim) -> bool:
-    """Whether the task is still IN_PROGRESS for this worker (a cheap read, polled for cancellation).
-
-    The checks of the attempts running at once on this event loop go in one SELECT.
-    """
-    checks: GroupCommit[Claim, bool] = per_loop("still running", lambda: GroupCommit(_still_running_batch))
-    return await checks.submit(claim)
-
-
-async def _still_running_batch(claims: list[Claim]) -> list[bool]:
+async def still_running(claims: Sequence[Claim]) -> list[bool]:
+    """Whether each task of `claims` is still IN_PROGRESS for its worker (one cheap read, polled for
+    cancellation)."""
     rows = await Task.filter(id__in=list({c.task.id for c in claims}), status=TaskStatus.IN_PROGRESS).values_list(
         "id", "claimed_by")
     holder = {str(task_id): worker_id for task_id, worker_id in rows}
