@@ -22,6 +22,9 @@ __all__ = ["insert_rows", "update_rows"]
 
 M = TypeVar("M", bound=Model)
 
+#: Most parameters SQLite takes in one statement (SQLITE_MAX_VARIABLE_NUMBER since 3.32).
+_SQLITE_MAX_PARAMS = 32766
+
 
 def _db_value(model: type[Model], name: str, value: Any) -> Any:
     return model._meta.fields_map[name].to_db_value(value, model)
@@ -61,8 +64,8 @@ def _pg_type(model: type[Model], name: str) -> str:
 
 
 async def insert_rows(conn: BaseDBAsyncClient, objs: Sequence[M]) -> None:
-    """INSERT `objs` (all of one model; `Model.construct()` builds them cheaply) in one statement; a generated
-    primary key is set on each from RETURNING."""
+    """INSERT `objs` (all of one model; `Model.construct()` builds them cheaply) in one statement (on SQLite, one
+    per 32766 values); a generated primary key is set on each from RETURNING."""
     if not objs:
         return
     model = type(objs[0])
@@ -70,35 +73,35 @@ async def insert_rows(conn: BaseDBAsyncClient, objs: Sequence[M]) -> None:
     generated = meta.db_pk_column if meta.fields_map[meta.pk_attr].generated else None
     names = [name for name in meta.fields_db_projection if not (generated and name == meta.pk_attr)]
     if conn.capabilities.dialect == "postgres":
-        sql = _pg_insert_sql(model, tuple(names), generated)
-        values = _column_values(model, names, objs, getattr)
-    else:
-        sql, values = _values_insert(model, names, objs)
-    if generated is None:
-        await conn.execute_query(sql, values)
-    else:
-        returned = await conn.execute_query_dict(sql if conn.capabilities.dialect == "postgres"
-                                                 else f'{sql} RETURNING "{generated}"', values)
+        chunks = [objs]
+    else:  # SQLite takes at most 32766 parameters per statement
+        size = max(1, _SQLITE_MAX_PARAMS // len(names))
+        chunks = [objs[i:i + size] for i in range(0, len(objs), size)]
+    for chunk in chunks:
+        if conn.capabilities.dialect == "postgres":
+            sql, values = _pg_insert_sql(model, tuple(names), generated), _column_values(model, names, chunk, getattr)
+        else:
+            sql, values = _values_insert(model, names, chunk, generated)
+        if generated is None:
+            await conn.execute_query(sql, values)
+            continue
+        returned = await conn.execute_query_dict(sql, values)
         # Rows are numbered in the order given; RETURNING's own order is not promised, so sort.
-        for obj, pk in zip(objs, sorted(row[generated] for row in returned), strict=True):
+        for obj, pk in zip(chunk, sorted(row[generated] for row in returned), strict=True):
             setattr(obj, meta.pk_attr, pk)
     for obj in objs:
         obj._saved_in_db = True
 
 
-def _values_insert(model: type[Model], names: Sequence[str], objs: Sequence[Model]) -> tuple[str, list[Any]]:
+def _values_insert(model: type[Model], names: Sequence[str], objs: Sequence[Model],
+                   generated: str | None) -> tuple[str, list[Any]]:
     """SQLite's INSERT: a VALUES list with a placeholder per value."""
     meta = model._meta
     columns = ", ".join(f'"{meta.fields_db_projection[name]}"' for name in names)
-    values: list[Any] = []
-    rows = []
-    for obj in objs:
-        marks = []
-        for name in names:
-            values.append(_db_value(model, name, getattr(obj, name)))
-            marks.append("?")
-        rows.append(f"({', '.join(marks)})")
-    return f'INSERT INTO "{meta.db_table}" ({columns}) VALUES {", ".join(rows)}', values
+    values = [_db_value(model, name, getattr(obj, name)) for obj in objs for name in names]
+    rows = ", ".join([f"({', '.join('?' * len(names))})"] * len(objs))
+    returning = f' RETURNING "{generated}"' if generated else ""
+    return f'INSERT INTO "{meta.db_table}" ({columns}) VALUES {rows}{returning}', values
 
 
 async def update_rows(

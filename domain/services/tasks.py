@@ -23,6 +23,7 @@ from domain.enums import ExecutionType, TaskType, Trigger
 from domain.errors import FieldError, InvalidTransition, NotFound, ValidationFailed
 from domain.models import Task, TaskEvent, TaskLabel
 from domain.schedule import next_due
+from domain.services.bulk import insert_rows
 from domain.services.effects import Effects
 from domain.services.task_rules import Capabilities, TaskDraft, check_draft, initial_status, start_status
 from domain.services.transitions import record_creations, transition
@@ -137,10 +138,8 @@ def _new_task(workspace_id: str, draft: TaskDraft, config: dict[str, Any], now: 
 
 async def insert_tasks(conn: BaseDBAsyncClient, tasks: Sequence[Task], *, actor: str) -> list[TaskEvent]:
     """Insert new tasks with their labels and first events through `conn` (the caller commits and publishes)."""
-    await Task.bulk_create(tasks, using_db=conn)
-    labels = [TaskLabel(task_id=t.id, label=label) for t in tasks for label in t.labels]
-    if labels:
-        await TaskLabel.bulk_create(labels, using_db=conn)
+    await insert_rows(conn, tasks)
+    await insert_rows(conn, [TaskLabel(task_id=t.id, label=label) for t in tasks for label in t.labels])
     return await record_creations(conn, tasks, actor=actor)
 
 
@@ -310,9 +309,7 @@ async def update_task(
             raise InvalidTransition("the task changed while it was being updated; read it again")
         if "labels" in given:
             await TaskLabel.filter(task_id=task.id).using_db(conn).delete()
-            rows = [TaskLabel(task_id=task.id, label=label) for label in fields["labels"]]
-            if rows:
-                await TaskLabel.bulk_create(rows, using_db=conn)
+            await insert_rows(conn, [TaskLabel(task_id=task.id, label=label) for label in fields["labels"]])
     for name, value in fields.items():
         setattr(task, name, value)
     return task
