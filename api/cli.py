@@ -66,11 +66,14 @@ def asgi_app() -> Starlette:
     from api.app import create_app
     from api.logs import configure_logging
     from api.metrics import track_processes
+    from domain.gc_tuning import tune_gc
 
     settings = _settings()
     configure_logging(settings.log_level, settings.log_format)
     track_processes()  # under --workers N: the open subscriptions of processes that died stop counting
-    return create_app(settings)
+    app = create_app(settings)
+    tune_gc(settings.gc_threshold)
+    return app
 
 
 @app.command()
@@ -138,6 +141,7 @@ def scheduler() -> None:
     """Run the scheduler loop alone (due, cron, retries, re-sends, recovery, webhook sends); its metrics are served
     on TASKLOOM_METRICS_HOST:TASKLOOM_SCHEDULER_METRICS_PORT."""
     from api.logs import configure_logging
+    from domain.gc_tuning import tune_gc
     from workers.broker import setup_broker, worker_effects
     from workers.metrics import serve_process_metrics
     from workers.scheduler import Scheduler
@@ -155,6 +159,7 @@ def scheduler() -> None:
 
     async def run() -> None:
         await Tortoise.init(config=tortoise_config(settings.database_url), _enable_global_fallback=True)
+        tune_gc(settings.gc_threshold)
         try:
             for signame in ("SIGINT", "SIGTERM"):
                 asyncio.get_running_loop().add_signal_handler(getattr(signal, signame), loop.stop)

@@ -28,7 +28,7 @@ import time
 import traceback
 import uuid
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -234,12 +234,13 @@ async def run_taskloom(target: str, n: int, latency_tasks: int, threads: int) ->
                         await graphql(http, base, key, PAGE)
                         pages.append(sql.total()[0] - before)
                     extras.page_statements = min(pages)
-                latency_key = procs.run(env, "api-key", "create", "--workspace", "latency", "--scopes",
-                                        "admin").strip().splitlines()[-1]
-                result = await measure_latency(base, latency_key, target, latency_tasks)
-                extras.latency = summary_ms(result.latencies)
-                extras.latency_note = f"{len(result.latencies)} tasks at 20/s" + (
-                    f", {result.missing} not seen" if result.missing else "")
+                if latency_tasks:
+                    latency_key = procs.run(env, "api-key", "create", "--workspace", "latency", "--scopes",
+                                            "admin").strip().splitlines()[-1]
+                    result = await measure_latency(base, latency_key, target, latency_tasks)
+                    extras.latency = summary_ms(result.latencies)
+                    extras.latency_note = f"{len(result.latencies)} tasks at 20/s" + (
+                        f", {result.missing} not seen" if result.missing else "")
             finally:
                 await db.close()
     note = f"serve (API only) + worker 1 process x {threads} threads"
@@ -367,31 +368,46 @@ def main() -> None:
     parser.add_argument("--latency-tasks", type=int, default=DEFAULT_LATENCY_TASKS)
     parser.add_argument("--threads", type=int, default=16, help="Taskloom worker threads")
     parser.add_argument("--only", choices=("taskloom", "dramatiq", "celery"), help="one row (and the baseline)")
+    parser.add_argument("--rounds", type=int, default=1,
+                        help="run every row this many times, interleaved, and show each row's median round "
+                             "(a shared machine's drift then hits all rows alike)")
     args = parser.parse_args()
     port = free_port()
     target_server = subprocess.Popen([sys.executable, str(BENCH / "http_client.py"), "--serve", str(port)])
     target = f"http://127.0.0.1:{port}/"
-    rows: list[Row] = []
+    names = [row for row in ("taskloom", "dramatiq", "celery") if args.only in (None, row)]
+    rounds: dict[str, list[Row]] = {name: [] for name in ["baseline", *names]}
     extras = None
     try:
         wait_listening(port, target_server)
-        rows.append(asyncio.run(run_baseline(target, args.tasks)))
-        for row in ("taskloom", "dramatiq", "celery"):
-            if args.only not in (None, row):
-                continue
-            try:
-                if row == "taskloom":
-                    result, extras = asyncio.run(run_taskloom(target, args.tasks, args.latency_tasks, args.threads))
-                else:
-                    result = asyncio.run(run_peer(row, target, args.tasks))
-            except Exception as exc:
-                traceback.print_exc()
-                result = Row(row, note=f"failed: {type(exc).__name__}: {exc}"[:300])
-            rows.append(result)
+        for number in range(args.rounds):
+            rounds["baseline"].append(asyncio.run(run_baseline(target, args.tasks)))
+            for row in names:
+                try:
+                    if row == "taskloom":
+                        latency_tasks = args.latency_tasks if number == 0 else 0  # measured in the first round
+                        result, found = asyncio.run(run_taskloom(target, args.tasks, latency_tasks, args.threads))
+                        extras = extras or found
+                    else:
+                        result = asyncio.run(run_peer(row, target, args.tasks))
+                except Exception as exc:
+                    traceback.print_exc()
+                    result = Row(row, note=f"failed: {type(exc).__name__}: {exc}"[:300])
+                rounds[row].append(result)
     finally:
         target_server.terminate()
         target_server.wait(timeout=10)
-    print_table(rows, extras, args)
+    print_table([median_round(results) for results in rounds.values()], extras, args)
+
+
+def median_round(results: list[Row]) -> Row:
+    """The round with the median tasks/s, its note listing every round's."""
+    if len(results) == 1:
+        return results[0]
+    ranked = sorted(results, key=lambda row: row.per_s)
+    median = ranked[(len(ranked) - 1) // 2]
+    rates = " / ".join(f"{row.per_s:.0f}" for row in results)
+    return replace(median, note=f"{median.note}; median of {len(results)} rounds: {rates} tasks/s")
 
 
 if __name__ == "__main__":

@@ -89,6 +89,11 @@ class Settings(BaseSettings):
     log_format: Literal["text", "json"] = Field("text", description="text, or json for one object a line")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO", description="root log level")
 
+    # -- process tuning -----------------------------------------------------------------------------------
+    gc_threshold: int = Field(50_000, ge=0, description="allocations between young-generation garbage collections "
+                              "in `serve`, `worker` and `scheduler` processes (after start-up objects are frozen "
+                              "out of collection); 0: Python's defaults")
+
     # -- metrics and tracing ------------------------------------------------------------------------------
     metrics_enabled: bool = Field(True, description="serve Prometheus metrics at the API's /metrics")
     metrics_host: str = Field("127.0.0.1", description="bind address of the worker's and the scheduler's metrics "

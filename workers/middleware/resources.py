@@ -20,6 +20,7 @@ from tortoise import Tortoise, connections
 
 from domain.db import tortoise_config
 from domain.egress import EgressPolicy
+from domain.gc_tuning import tune_gc
 from domain.services.effects import Effects
 from domain.services.runs import RetryPolicy
 from domain.settings import Settings
@@ -115,6 +116,7 @@ class Resources(Middleware):
             return WorkerRuntime(self.settings, build_http_client(self.settings), effects, worker_name())
 
         self.runtime = loop_thread.run_coroutine(open_())
+        tune_gc(self.settings.gc_threshold)  # a worker process of its own: it has started up
         logger.info("worker %s ready", self.runtime.worker_id)
 
     def before_worker_shutdown(self, broker: dramatiq.Broker, worker: dramatiq.Worker) -> None:
