@@ -9,6 +9,7 @@ wildcards, IPs or CIDRs) lets named internal targets through; see `EgressPolicy.
 from __future__ import annotations
 
 import asyncio
+import functools
 import ipaddress
 import re
 import socket
@@ -30,6 +31,8 @@ _IPNetwork: TypeAlias = ipaddress.IPv4Network | ipaddress.IPv6Network
 _DEFAULT_PORTS = {"http": 80, "https": 443}  # also the only schemes allowed
 _SETTING = "TASKLOOM_EGRESS_ALLOWLIST"
 _ADD_IT = f"(add it to {_SETTING} to allow it)"
+#: Addresses whose decision a policy remembers (then it starts over).
+_REMEMBERED_ADDRESSES = 4096
 
 # Checked in order, the first match names the reason. Whatever `ipaddress` does not call globally
 # routable is refused as well (documentation ranges, 2001::/23, ...), so this table is for the messages.
@@ -66,7 +69,9 @@ class EgressRefused(PermanentError):
     """Raised when a user-given URL would reach a scheme, host or address the egress guard blocks."""
 
 
+@functools.lru_cache(maxsize=1024)
 def _parse_ip(text: str) -> _IPAddress | None:
+    # Cached: a worker calls the same targets over and over, and parsing costs more than the lookup.
     try:
         if ":" in text:
             return ipaddress.IPv6Address(text)
@@ -124,6 +129,7 @@ class EgressPolicy:
         self._networks: list[_IPNetwork] = []
         self._hosts: set[str] = set()
         self._suffixes: list[str] = []
+        self._refusals: dict[_IPAddress, str | None] = {}
         for entry in allowlist:
             self._add(entry)
 
@@ -165,8 +171,16 @@ class EgressPolicy:
     def _host_allowed(self, host: str) -> bool:
         return host in self._hosts or any(host.endswith(suffix) for suffix in self._suffixes)
 
+    def _refusal(self, ip: _IPAddress) -> str | None:
+        """Why `ip` may not be reached, or None; remembered per address (a policy never changes)."""
+        if ip not in self._refusals:
+            if len(self._refusals) >= _REMEMBERED_ADDRESSES:
+                self._refusals.clear()
+            self._refusals[ip] = None if self._ip_allowed(ip) else _blocked_reason(ip)
+        return self._refusals[ip]
+
     def _check_ip(self, ip: _IPAddress, *, host: str | None = None) -> None:
-        if self._ip_allowed(ip) or (reason := _blocked_reason(ip)) is None:
+        if (reason := self._refusal(ip)) is None:
             return
         subject, fix = (
             (f"{ip} is", "it") if host is None else (f"{host} resolves to {ip},", f"{host} or {ip}")
