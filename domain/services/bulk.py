@@ -12,10 +12,13 @@ PostgreSQL plans it once, where a VALUES list of N rows would be a new statement
 from __future__ import annotations
 
 import functools
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime
 from typing import Any, TypeVar
 
 from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.fields import DatetimeField, Field, JSONField, UUIDField
+from tortoise.fields.data import CharEnumFieldInstance
 from tortoise.models import Model
 
 __all__ = ["insert_rows", "update_rows"]
@@ -32,8 +35,37 @@ def _db_value(model: type[Model], name: str, value: Any) -> Any:
 
 def _column_values(model: type[Model], names: Sequence[str], rows: Sequence[Any], get: Any) -> list[list[Any]]:
     """One list per column of `names`: `get(row, name)` of every row, as the database takes it."""
-    fields = model._meta.fields_map
-    return [[fields[name].to_db_value(get(row, name), model) for row in rows] for name in names]
+    columns = []
+    for name in names:
+        convert = _converter(model, name)
+        columns.append([convert(get(row, name)) for row in rows])
+    return columns
+
+
+@functools.cache
+def _converter(model: type[Model], name: str) -> Callable[[Any], Any]:
+    """The field's `to_db_value`, with a shortcut for the values it would pass through unchanged.
+
+    Batches convert tens of thousands of values; for a field without validators, a value of exactly the
+    field's type (an aware datetime, a member of the field's own enum, a dict or list for JSON) comes out of
+    `to_db_value` as it went in (JSON: encoded), so it skips the call. Anything else takes the field's own path.
+    """
+    field = model._meta.fields_map[name]
+    slow = functools.partial(field.to_db_value, instance=model)
+    if isinstance(field, UUIDField):
+        return lambda value: value and str(value)  # UUIDField.to_db_value itself
+    if isinstance(field, JSONField) and not field.validators:
+        encode = field.encoder
+        return lambda value: encode(value) if type(value) in (dict, list) else slow(value)
+    if isinstance(field, CharEnumFieldInstance):
+        enum = field.enum_type
+        return lambda value: str(value.value) if type(value) is enum else slow(value)
+    if isinstance(field, DatetimeField) and not field.validators:
+        return lambda value: value if type(value) is datetime and value.utcoffset() is not None else slow(value)
+    if type(field).to_db_value is Field.to_db_value and not field.validators:
+        exact = field.field_type
+        return lambda value: value if value is None or type(value) is exact else slow(value)
+    return slow
 
 
 @functools.cache
