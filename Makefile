@@ -42,4 +42,4 @@ drills: setup
 # Taskloom against hand-written Dramatiq and Celery peers on the local PostgreSQL and Redis: one table (bench/README.md).
 bench: setup
 	$(BIN)/pip install --quiet -e '.[dev,bench]'
-	$(BIN)/python bench/suite.py
+	$(BIN)/python bench/suite.py --rounds 3

@@ -74,6 +74,7 @@ class TaskloomExtras:
     sql_per_task: float = 0.0
     commits_per_task: float = 0.0
     page_statements: int = 0
+    gc_ms_per_task: float = 0.0
     latency: dict[str, float] = field(default_factory=dict)
     latency_note: str = ""
 
@@ -170,11 +171,12 @@ class SqlCounts:
         self.folder = folder
         folder.mkdir()
 
-    def total(self) -> tuple[int, int]:
-        """(statements, COMMITs) of all the processes."""
+    def total(self) -> tuple[int, int, float]:
+        """(statements, COMMITs, seconds of garbage collection) of all the processes."""
         time.sleep(0.25)  # two flushes of the writers
         counts = [p.read_text().split() for p in self.folder.iterdir()]
-        return sum(int(c[0]) for c in counts if c), sum(int(c[1]) for c in counts if c)
+        counts = [c for c in counts if c]
+        return sum(int(c[0]) for c in counts), sum(int(c[1]) for c in counts), sum(float(c[2]) for c in counts)
 
 
 async def graphql(http: aiohttp.ClientSession, base: str, key: str, query: str, variables: Any = None) -> Any:
@@ -194,12 +196,15 @@ async def create_all(http: aiohttp.ClientSession, base: str, key: str, target: s
             raise RuntimeError(f"createTasks refused: {data['createTasks']['userErrors']}")
 
 
-async def run_taskloom(target: str, n: int, latency_tasks: int, threads: int) -> tuple[Row, TaskloomExtras]:
+async def run_taskloom(target: str, n: int, latency_tasks: int, threads: int,
+                       gc_threshold: int | None = None) -> tuple[Row, TaskloomExtras]:
     extras = TaskloomExtras()
     async with scratch_database("taskloom") as (db_name, db_url):
         with services() as procs:
             sql = SqlCounts(procs.tmp / "sql")
             env = base_env(database_url=db_url, broker_url=redis_url("taskloom"))
+            if gc_threshold is not None:
+                env["TASKLOOM_GC_THRESHOLD"] = str(gc_threshold)
             env.update(PYTHONPATH=str(BENCH / "sqlcount"), TASKLOOM_BENCH_SQL_DIR=str(sql.folder))
             procs.run(env, "migrate")
             key = procs.api_key(env)
@@ -219,15 +224,16 @@ async def run_taskloom(target: str, n: int, latency_tasks: int, threads: int) ->
                     await create_all(http, base, key, target, 20)  # warm-up: connections, caches
                     await wait_done(completed, 20, time.perf_counter())
                     meter = CpuMeter({"API": serve.pid, "worker": worker.pid}, db_name)
-                    statements, commits = sql.total()
+                    statements, commits, gc_s = sql.total()
                     meter.start()
                     started = time.perf_counter()
                     await create_all(http, base, key, target, n)
                     wall = await wait_done(completed, n + 20, started)
                     cpu = meter.stop(n)
-                    statements_after, commits_after = sql.total()
+                    statements_after, commits_after, gc_s_after = sql.total()
                     extras.sql_per_task = (statements_after - statements) / n
                     extras.commits_per_task = (commits_after - commits) / n
+                    extras.gc_ms_per_task = (gc_s_after - gc_s) * 1000 / n
                     pages = []
                     for _ in range(3):  # the least of three: the Hub's 2 s poll may fall inside one
                         before = sql.total()[0]
@@ -356,7 +362,7 @@ def print_table(rows: list[Row], extras: TaskloomExtras | None, args: argparse.N
         lat = extras.latency
         print(f"\nTaskloom: {extras.sql_per_task:.2f} SQL statements and {extras.commits_per_task:.2f} COMMITs per "
               f"task (API + worker); a tasks(first: 100) page with executions and events: {extras.page_statements} "
-              f"statements")
+              f"statements; garbage collection {extras.gc_ms_per_task:.3f} ms per task (API + worker)")
         if lat:
             print(f"Taskloom: create -> COMPLETED seen by a taskEvents subscriber: p50 {lat['p50']:.1f} ms, "
                   f"p95 {lat['p95']:.1f} ms, p99 {lat['p99']:.1f} ms ({extras.latency_note})")
@@ -368,6 +374,8 @@ def main() -> None:
     parser.add_argument("--latency-tasks", type=int, default=DEFAULT_LATENCY_TASKS)
     parser.add_argument("--threads", type=int, default=16, help="Taskloom worker threads")
     parser.add_argument("--only", choices=("taskloom", "dramatiq", "celery"), help="one row (and the baseline)")
+    parser.add_argument("--gc-threshold", type=int, help="TASKLOOM_GC_THRESHOLD of Taskloom's processes (0: Python's "
+                                                         "own garbage collection settings)")
     parser.add_argument("--rounds", type=int, default=1,
                         help="run every row this many times, interleaved, and show each row's median round "
                              "(a shared machine's drift then hits all rows alike)")
@@ -386,7 +394,8 @@ def main() -> None:
                 try:
                     if row == "taskloom":
                         latency_tasks = args.latency_tasks if number == 0 else 0  # measured in the first round
-                        result, found = asyncio.run(run_taskloom(target, args.tasks, latency_tasks, args.threads))
+                        result, found = asyncio.run(run_taskloom(target, args.tasks, latency_tasks, args.threads,
+                                                                 args.gc_threshold))
                         extras = extras or found
                     else:
                         result = asyncio.run(run_peer(row, target, args.tasks))

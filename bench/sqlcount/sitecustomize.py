@@ -2,12 +2,14 @@
 PYTHONPATH of `taskloom serve` and `taskloom worker`).
 
 Every asyncpg connection gets a query logger (asyncpg calls it once per statement sent: BEGIN, COMMIT and an
-`executemany` count one each). Each process writes "<statements> <COMMITs>" to `$TASKLOOM_BENCH_SQL_DIR/<pid>`
-every 0.1 s from a daemon thread started on its first statement (after any fork). Without the variable: nothing.
+`executemany` count one each), and a `gc.callbacks` hook adds up the time spent in garbage collection. Each process
+writes "<statements> <COMMITs> <GC seconds>" to `$TASKLOOM_BENCH_SQL_DIR/<pid>` every 0.1 s from a daemon thread
+started on its first statement (after any fork). Without the variable: nothing.
 """
 
 from __future__ import annotations
 
+import gc
 import os
 import threading
 import time
@@ -23,21 +25,32 @@ class _Counter:
         self.folder = folder
         self.count = 0
         self.commits = 0
+        self.gc_s = 0.0
+        self._gc_started = 0.0
         self.pid = 0
+        gc.callbacks.append(self._on_gc)
 
     def __call__(self, record: Any) -> None:
         if self.pid != os.getpid():  # first statement of this process: start its writer
             self.pid = os.getpid()
             self.count = self.commits = 0
+            self.gc_s = 0.0
             threading.Thread(target=self._write_forever, args=(self.pid,), daemon=True).start()
         self.count += 1
         if record.query.startswith("COMMIT"):
             self.commits += 1
 
+    def _on_gc(self, phase: str, info: dict[str, int]) -> None:
+        """Adds up the time this process spends in garbage collection."""
+        if phase == "start":
+            self._gc_started = time.perf_counter()
+        else:
+            self.gc_s += time.perf_counter() - self._gc_started
+
     def _write_forever(self, pid: int) -> None:
         path = self.folder / str(pid)
         while True:
-            path.write_text(f"{self.count} {self.commits}")
+            path.write_text(f"{self.count} {self.commits} {self.gc_s:.6f}")
             time.sleep(_FLUSH_S)
 
 
