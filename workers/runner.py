@@ -27,6 +27,7 @@ __all__ = ["run_task"]
 
 logger = logging.getLogger(__name__)
 
+
 class _Cancelled(Exception):
     """The task was cancelled (or taken away) while its attempt ran."""
 
