@@ -20,7 +20,7 @@ import httpx
 
 from domain.errors import PermanentError
 
-__all__ = ["EgressPolicy", "EgressRefused", "GuardedTransport", "Resolver"]
+__all__ = ["EgressPolicy", "EgressRefused", "GuardedTransport", "Resolver", "check_hop"]
 
 #: Resolves `(host, port)` to the IP address strings a connection could go to.
 Resolver: TypeAlias = Callable[[str, int], Awaitable[list[str]]]
@@ -237,6 +237,22 @@ class EgressPolicy:
             self._check_ip(resolved, host=host)
 
 
+async def check_hop(policy: EgressPolicy, url: httpx.URL, *, request: httpx.Request | None = None) -> None:
+    """Check one request's URL (a redirect hop's included) with `policy` before it is sent.
+
+    Parameters:
+      request: the httpx request being sent, attached to the exception (None outside httpx).
+
+    Raises:
+      EgressRefused: when the policy refuses the URL.
+      httpx.ConnectError: when the host does not resolve, as a transport would say.
+    """
+    try:
+        await policy.check_url(url)
+    except OSError as exc:
+        raise httpx.ConnectError(f"cannot resolve {url.host}: {exc}", request=request) from exc
+
+
 class GuardedTransport(httpx.AsyncBaseTransport):
     """An httpx transport that checks every request's URL with an `EgressPolicy` before sending it.
 
@@ -268,10 +284,7 @@ class GuardedTransport(httpx.AsyncBaseTransport):
           EgressRefused: when the policy refuses the URL (nothing is sent).
           httpx.ConnectError: when the host does not resolve, as the inner transport would say.
         """
-        try:
-            await self._policy.check_url(request.url)
-        except OSError as exc:
-            raise httpx.ConnectError(f"cannot resolve {request.url.host}: {exc}", request=request) from exc
+        await check_hop(self._policy, request.url, request=request)
         return await self._transport.handle_async_request(request)
 
     async def aclose(self) -> None:

@@ -13,6 +13,7 @@ import httpx
 
 from domain.services.execution_logs import LineDraft
 from domain.settings import Settings
+from workers.direct_http import DirectClient
 
 __all__ = ["ExecutionContext", "ExecutorResult", "LogLine", "session_recorder"]
 
@@ -38,6 +39,7 @@ class ExecutionContext:
 
     Attributes:
         http: the process's shared, egress-guarded httpx client.
+        direct_http: the process's egress-guarded aiohttp client of the API_CALL executor.
         browser: the process's browser pool (`workers.browser.BrowserPool`), for browser executors.
         artifacts: where screenshots and other files go (`workers.artifacts.ArtifactStore`).
         steps: a browser executor's step records, recorded on the execution even when the attempt fails.
@@ -60,6 +62,7 @@ class ExecutionContext:
     on_line: Callable[[LogLine], Any] | None = None
     browser: Any = None  # workers.browser.BrowserPool of the process (None where no browser is available)
     artifacts: Any = None  # workers.artifacts.ArtifactStore
+    direct_http: DirectClient = field(default_factory=DirectClient)
     steps: list[dict[str, Any]] | None = None  # step records so far; kept on the execution, failed or not
 
     def log(self, message: str, *, level: str = "INFO", step: int | None = None) -> None:

@@ -58,5 +58,5 @@ async def engine(settings: Settings, effects: Effects, *, threads: int = DEFAULT
             await asyncio.to_thread(worker.stop)
         if runtime is not None:
             await runtime.close_browser()
-            await runtime.http.aclose()
+            await runtime.close_http()
         broker.close()

@@ -13,7 +13,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import logging
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Collection, Iterator, Sequence
 from typing import Any
 
 import aiohttp
@@ -29,8 +29,11 @@ __all__ = [
     "DEFAULT_HTTP_LIMITS",
     "DEFAULT_HTTP_TIMEOUT_S",
     "MAX_REDIRECTS",
+    "aiohttp_session",
     "aiohttp_transport",
     "build_http_client",
+    "drop_credentials_off_origin",
+    "map_aiohttp_errors",
     "safe_url",
 ]
 
@@ -75,7 +78,12 @@ def _describe(exc: BaseException) -> str:
 
 
 @contextlib.contextmanager
-def _map_aiohttp_errors(request: httpx.Request) -> Iterator[None]:
+def map_aiohttp_errors(request: httpx.Request | None = None) -> Iterator[None]:
+    """Re-raise what aiohttp raises in the block as the httpx exception httpx's own transport would raise.
+
+    Parameters:
+      request: the httpx request being sent, attached to the exception (None outside httpx).
+    """
     try:
         yield
     except (httpx.TransportError, aiohttp.ClientError, TimeoutError) as exc:
@@ -94,34 +102,45 @@ class _MappedStream(httpx.AsyncByteStream):
         self._request = request
 
     async def __aiter__(self) -> AsyncIterator[bytes]:
-        with _map_aiohttp_errors(self._request):
+        with map_aiohttp_errors(self._request):
             async for chunk in self._stream:
                 yield chunk
 
     async def aclose(self) -> None:
-        with _map_aiohttp_errors(self._request):
+        with map_aiohttp_errors(self._request):
             await self._stream.aclose()
+
+
+def aiohttp_session(
+    *, limits: httpx.Limits = DEFAULT_HTTP_LIMITS, trace_configs: Sequence[aiohttp.TraceConfig] = ()
+) -> aiohttp.ClientSession:
+    """A pooled aiohttp session that keeps no cookies and ignores proxy variables; build it on its event loop.
+
+    Parameters:
+      limits: the connection pool's size (`max_connections`) and how long idle connections stay open.
+      trace_configs: aiohttp tracing hooks (tests note what is sent through them).
+    """
+    connector = aiohttp.TCPConnector(
+        limit=limits.max_connections or 0,
+        keepalive_timeout=limits.keepalive_expiry,
+        ssl=httpx.create_ssl_context(trust_env=False),
+    )
+    # One session serves every task of every workspace: a cookie one target sets must never ride along on
+    # another task's request, so aiohttp keeps none.
+    return aiohttp.ClientSession(
+        connector=connector, cookie_jar=aiohttp.DummyCookieJar(), trust_env=False, trace_configs=list(trace_configs)
+    )
 
 
 class _AiohttpTransport(httpx.AsyncBaseTransport):
     """httpx-aiohttp's transport, raising exactly the httpx exceptions httpx's own transport raises."""
 
     def __init__(self, *, limits: httpx.Limits) -> None:
-        def session() -> aiohttp.ClientSession:
-            # Built lazily on the event loop that sends the first request, as aiohttp requires.
-            connector = aiohttp.TCPConnector(
-                limit=limits.max_connections or 0,
-                keepalive_timeout=limits.keepalive_expiry,
-                ssl=httpx.create_ssl_context(trust_env=False),
-            )
-            # One client serves every task of every workspace: a cookie one target sets must never
-            # ride along on another task's request, so aiohttp keeps none.
-            return aiohttp.ClientSession(connector=connector, cookie_jar=aiohttp.DummyCookieJar(), trust_env=False)
-
-        self._inner = AiohttpTransport(client=session, trust_env=False, limits=limits)
+        # The session is built lazily, on the event loop that sends the first request, as aiohttp requires.
+        self._inner = AiohttpTransport(client=lambda: aiohttp_session(limits=limits), trust_env=False, limits=limits)
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        with _map_aiohttp_errors(request):
+        with map_aiohttp_errors(request):
             response = await self._inner.handle_async_request(request)
         assert isinstance(response.stream, httpx.AsyncByteStream)
         response.stream = _MappedStream(response.stream, request)
@@ -188,20 +207,36 @@ def _trusted_hop(first: httpx.URL, url: httpx.URL) -> bool:
     return (first.scheme, _port_or_default(first), url.scheme, _port_or_default(url)) == ("http", 80, "https", 443)
 
 
-async def _drop_credentials_off_origin(request: httpx.Request) -> None:
-    """Request hook, run on every hop: off the first hop's origin, credential headers are dropped.
+def drop_credentials_off_origin(
+    headers: httpx.Headers, *, first: httpx.URL, url: httpx.URL, named: Collection[str] = ()
+) -> None:
+    """Off `first`'s origin, drop from the headers of the hop to `url` every header carrying credentials.
 
     httpx drops only Authorization on such a redirect; an API key header or a token in a custom header
-    would reach whatever host a target redirects to. Dropped are the headers the request names in its
-    CREDENTIAL_HEADERS extension and every header named like a credential (the executionConfig masking
-    rules). httpx hands a hop's extensions on to the next one, which is what carries the first URL.
+    would reach whatever host a target redirects to. Dropped are the headers `named` (any case) and every
+    header named like a credential (the executionConfig masking rules).
+
+    Parameters:
+      headers: the hop's request headers, changed in place.
+      first: the URL of the redirect chain's first hop.
+      url: the URL of this hop.
+      named: the headers the request filled with credentials (authType's).
     """
-    first = request.extensions.setdefault(_FIRST_URL, request.url)
-    if not isinstance(first, httpx.URL) or _trusted_hop(first, request.url):
+    if _trusted_hop(first, url):
         return
-    named = {name.lower() for name in request.extensions.get(CREDENTIAL_HEADERS, ())}
-    for name in [name for name in request.headers if name in named or is_secret_path(("headers", name))]:
-        del request.headers[name]
+    lowered = {name.lower() for name in named}
+    for name in [name for name in headers if name in lowered or is_secret_path(("headers", name))]:
+        del headers[name]
+
+
+async def _drop_credentials_off_origin(request: httpx.Request) -> None:
+    # Request hook, run on every hop. httpx hands a hop's extensions on to the next one, which is what
+    # carries the first URL; the request names its credential headers in its CREDENTIAL_HEADERS extension.
+    first = request.extensions.setdefault(_FIRST_URL, request.url)
+    if isinstance(first, httpx.URL):
+        drop_credentials_off_origin(
+            request.headers, first=first, url=request.url, named=request.extensions.get(CREDENTIAL_HEADERS, ())
+        )
 
 
 class _NoCookies(httpx.Cookies):

@@ -48,6 +48,7 @@ async def run_task(task_id: str, runtime: WorkerRuntime) -> None:
         deadline=loop.time() + task.timeout_seconds, on_line=writer.push,
         source_webhook_id=str(task.source_webhook_id) if task.source_webhook_id else None,
         scheduled_for=task.scheduled_for, browser=runtime.browser_pool, artifacts=runtime.artifact_store,
+        direct_http=runtime.direct_http,
     )
     try:
         result = await _execute(claim, ctx, runtime)

@@ -1,8 +1,8 @@
 """The API_CALL executor against a real stub server on 127.0.0.1, through the production HTTP client.
 
-Every request goes through `build_http_client` (egress guard + aiohttp transport). Nothing is sent to
-any address but 127.0.0.1: the redirect to 127.0.0.2 is refused by the guard before a connection is
-opened, which `RecordingTransport` (between the guard and the network) proves.
+Every request goes through `DirectClient` (egress guard + aiohttp session). Nothing is sent to any
+address but 127.0.0.1: the redirect to 127.0.0.2 is refused by the guard before a connection is
+opened, which `RecordingTransport` (an aiohttp trace hook between the guard and the network) proves.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from typing import Any
 
+import aiohttp
 import httpx
 import pytest
 from conftest import free_port, serving
@@ -26,13 +27,14 @@ from starlette.responses import JSONResponse, PlainTextResponse, RedirectRespons
 from starlette.routing import Route
 
 from domain.configs.api_call import ApiCallConfig
-from domain.egress import EgressRefused
+from domain.egress import EgressPolicy, EgressRefused
 from domain.errors import PermanentError, RetryableError
 from domain.settings import Settings
 from workers.context import ExecutionContext
+from workers.direct_http import DirectClient
 from workers.executors._errors import error_for_status, map_http_errors, parse_retry_after
 from workers.executors.api_call import run
-from workers.http import _trusted_hop, aiohttp_transport, build_http_client
+from workers.http import _trusted_hop, build_http_client
 
 TASK_ID = "7d0c1e9e-5f43-4c5e-9d59-3f1b0c8f6a11"
 SECRETS = ("s3cr3t-bearer", "s3cr3t-query", "s3cr3t-header", "s3cr3t-cookie", "s3cr3t-resp", "s3cr3t-pass")
@@ -169,19 +171,19 @@ def other_origin(other_origin_server: Stub) -> Iterator[Stub]:
     yield other_origin_server
 
 
-class RecordingTransport(httpx.AsyncBaseTransport):
-    """Sits between the egress guard and the network and notes every URL the guard let through."""
+class RecordingTransport:
+    """Sits between the egress guard and the network (an aiohttp trace hook) and notes every URL the guard
+    let through."""
 
-    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
-        self.inner = inner
+    def __init__(self) -> None:
         self.sent: list[httpx.URL] = []
+        self.trace = aiohttp.TraceConfig()
+        self.trace.on_request_start.append(self._started)
 
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        self.sent.append(request.url)
-        return await self.inner.handle_async_request(request)
-
-    async def aclose(self) -> None:
-        await self.inner.aclose()
+    async def _started(
+        self, session: aiohttp.ClientSession, context: object, params: aiohttp.TraceRequestStartParams
+    ) -> None:
+        self.sent.append(httpx.URL(str(params.url)))
 
 
 @dataclass
@@ -195,14 +197,15 @@ MakeCtx = Callable[..., Harness]
 
 @pytest.fixture
 async def make_ctx() -> AsyncIterator[MakeCtx]:
-    """Builds an ExecutionContext whose client is the production one, allow-list and settings as asked."""
-    clients: list[httpx.AsyncClient] = []
+    """Builds an ExecutionContext whose clients are the production ones, allow-list and settings as asked."""
+    clients: list[httpx.AsyncClient | DirectClient] = []
 
     def make(*, allowlist: str = "127.0.0.1", deadline_s: float = 30.0, **settings: Any) -> Harness:
         config = Settings(_env_file=None, egress_allowlist=allowlist, **settings)  # type: ignore[call-arg]
-        transport = RecordingTransport(aiohttp_transport())
-        client = build_http_client(config, transport=transport)
-        clients.append(client)
+        transport = RecordingTransport()
+        client = build_http_client(config)
+        direct = DirectClient(EgressPolicy.from_setting(allowlist), trace_configs=[transport.trace])
+        clients.extend([client, direct])
         ctx = ExecutionContext(
             task_id=TASK_ID,
             execution_id="exec-1",
@@ -211,6 +214,7 @@ async def make_ctx() -> AsyncIterator[MakeCtx]:
             http=client,
             settings=config,
             deadline=asyncio.get_running_loop().time() + deadline_s,
+            direct_http=direct,
         )
         return Harness(ctx, transport)
 

@@ -46,7 +46,7 @@ async def test_urgent_tasks_start_before_a_backlog_of_low_ones(db: str, target: 
             await settled(str(task.id))
     finally:
         await asyncio.to_thread(worker.stop)
-        await runtime.http.aclose()
+        await runtime.close_http()
         broker.close()
     # Then the URGENT ones started among the first tasks, ahead of most of the backlog
     runs = await TaskExecution.all().order_by("started_at").prefetch_related("task")

@@ -14,13 +14,14 @@ import re
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
+from typing import Protocol
 
 import httpx
 
 from domain.errors import ExecutorError, PermanentError, RetryableError
 from workers.http import safe_url
 
-__all__ = ["BODY_EXCERPT_CHARS", "error_for_status", "map_http_errors", "parse_retry_after"]
+__all__ = ["BODY_EXCERPT_CHARS", "StatusResponse", "error_for_status", "map_http_errors", "parse_retry_after"]
 
 #: How much of an error response's body its error message quotes, in characters.
 BODY_EXCERPT_CHARS = 300
@@ -42,6 +43,23 @@ _HTTPX_ERRORS: tuple[tuple[type[Exception], type[ExecutorError], str], ...] = (
     (httpx.DecodingError, PermanentError, "failed: the response could not be decoded ({detail})"),
     (httpx.InvalidURL, PermanentError, "failed: invalid URL ({detail})"),
 )
+
+
+
+class StatusResponse(Protocol):
+    """What `error_for_status` reads of a response: an `httpx.Response` or a `DirectResponse`."""
+
+    @property
+    def status_code(self) -> int: ...
+    @property
+    def reason_phrase(self) -> str: ...
+    @property
+    def url(self) -> httpx.URL: ...
+    @property
+    def headers(self) -> httpx.Headers: ...
+    @property
+    def text(self) -> str: ...
+
 
 _USERINFO = re.compile(r"(://)[^/\s@]*@")
 _QUERY = re.compile(r"(://[^\s?#]*)[?#]\S*")
@@ -108,7 +126,7 @@ def parse_retry_after(value: str | None, *, now: datetime | None = None) -> floa
     return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
 
 
-def _body_excerpt(response: httpx.Response, body: str | None) -> str:
+def _body_excerpt(response: StatusResponse, body: str | None) -> str:
     if body is None:
         try:
             body = response.text
@@ -118,7 +136,7 @@ def _body_excerpt(response: httpx.Response, body: str | None) -> str:
     return f": {excerpt}" if excerpt else ""
 
 
-def error_for_status(response: httpx.Response, *, body: str | None = None) -> ExecutorError | None:
+def error_for_status(response: StatusResponse, *, body: str | None = None) -> ExecutorError | None:
     """The error a response's status stands for, or None for 1xx, 2xx and 3xx.
 
     408, 425, 429 and 5xx give a `RetryableError` whose `retry_after_s` comes from `Retry-After`; any
@@ -126,7 +144,8 @@ def error_for_status(response: httpx.Response, *, body: str | None = None) -> Ex
     first BODY_EXCERPT_CHARS characters of the body>", without the query string.
 
     Parameters:
-      response: the response; its body is quoted when it has been read.
+      response: the response (an `httpx.Response` or a `DirectResponse`); its body is quoted when it has
+        been read.
       body: the body's text, for a response read by other means (streamed with a size cap).
     """
     status = response.status_code

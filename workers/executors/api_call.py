@@ -1,4 +1,4 @@
-"""The API_CALL executor: one HTTP request through the shared egress-guarded client (API.md, API_CALL row).
+"""The API_CALL executor: one HTTP request through the egress-guarded `DirectClient` (API.md, API_CALL row).
 
 `TASKLOOM_HTTP_MAX_RESPONSE_BYTES` caps the response body; `TASKLOOM_EGRESS_ALLOWLIST` decides which
 non-public targets the client may reach. Query strings, header values and credentials never appear in
@@ -19,8 +19,9 @@ from domain.configs._secrets import is_secret_path
 from domain.configs.api_call import ApiCallConfig
 from domain.errors import ExecutorError, PermanentError
 from workers.context import ExecutionContext, ExecutorResult
+from workers.direct_http import DirectResponse
 from workers.executors._errors import error_for_status, map_http_errors
-from workers.http import CREDENTIAL_HEADERS, safe_url
+from workers.http import safe_url
 
 __all__ = ["run"]
 
@@ -60,29 +61,6 @@ def _content(config: ApiCallConfig, headers: httpx.Headers) -> bytes | None:
     return json.dumps(config.body, ensure_ascii=False, separators=(",", ":")).encode()
 
 
-async def _read_capped(response: httpx.Response, cap: int) -> tuple[bytes, bool]:
-    """The (decoded) body, at most `cap` bytes of it, and whether that is all of it."""
-    declared = response.headers.get("Content-Length", "")
-    if declared.isdigit() and int(declared) > cap:
-        return b"", False
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in response.aiter_bytes():
-        if size + len(chunk) > cap:
-            chunks.append(chunk[: cap - size])
-            return b"".join(chunks), False
-        chunks.append(chunk)
-        size += len(chunk)
-    return b"".join(chunks), True
-
-
-def _text(response: httpx.Response, content: bytes) -> str:
-    try:
-        return content.decode(response.charset_encoding or "utf-8", errors="replace")
-    except LookupError:  # a charset Python does not know
-        return content.decode("utf-8", errors="replace")
-
-
 def _is_json(content_type: str) -> bool:
     media_type = content_type.split(";", 1)[0].strip().lower()
     return media_type.endswith(("/json", "+json"))
@@ -92,7 +70,7 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not JSON")  # NaN and Infinity: Python reads them, JSON columns do not
 
 
-def _body(response: httpx.Response, text: str) -> Any:
+def _body(response: DirectResponse, text: str) -> Any:
     if _is_json(response.headers.get("Content-Type", "")):
         try:
             return json.loads(text, parse_constant=_reject_constant)
@@ -101,7 +79,7 @@ def _body(response: httpx.Response, text: str) -> Any:
     return text
 
 
-def _result_headers(response: httpx.Response) -> dict[str, str]:
+def _result_headers(response: DirectResponse) -> dict[str, str]:
     # Same rules as masking executionConfig headers: Set-Cookie, anything named like a token or key.
     return {
         name: value
@@ -110,7 +88,7 @@ def _result_headers(response: httpx.Response) -> dict[str, str]:
     }
 
 
-def _status_error(config: ApiCallConfig, response: httpx.Response, text: str) -> ExecutorError | None:
+def _status_error(config: ApiCallConfig, response: DirectResponse, text: str) -> ExecutorError | None:
     status = response.status_code
     if config.expect_status is not None:
         if status in config.expect_status:
@@ -136,7 +114,7 @@ async def run(config: ApiCallConfig, ctx: ExecutionContext) -> ExecutorResult:
 
     Parameters:
       config: the task's validated executionConfig.
-      ctx: the attempt's context: the shared client, settings (response cap) and deadline.
+      ctx: the attempt's context: the direct client, settings (response cap) and deadline.
 
     Returns:
       The result; its `url` is the final one after redirects, and it and the summary leave out the query
@@ -160,35 +138,32 @@ async def run(config: ApiCallConfig, ctx: ExecutionContext) -> ExecutorResult:
         headers = _headers(config, ctx.task_id)
         # httpx's `params=` would replace a query string written into apiEndpoint; both count.
         url = httpx.URL(config.api_endpoint).copy_merge_params(config.query)
-        request = ctx.http.build_request(
-            config.api_method,
-            url,
-            headers=headers,
-            content=_content(config, headers),
-            timeout=timeout_s,
-            extensions={CREDENTIAL_HEADERS: _credential_headers(config)},
-        )
+        content = _content(config, headers)
         ctx.log(f"{target}: sending (auth {config.auth_type}, timeout {timeout_ms} ms)")
         try:
             async with asyncio.timeout(timeout_s):
-                response = await ctx.http.send(request, stream=True)
-                try:
-                    content, complete = await _read_capped(response, cap)
-                finally:
-                    await response.aclose()
+                response = await ctx.direct_http.send(
+                    config.api_method,
+                    url,
+                    headers=headers,
+                    content=content,
+                    timeout_s=timeout_s,
+                    max_bytes=cap,
+                    credential_headers=_credential_headers(config),
+                )
         except Exception as exc:
             elapsed_ms = round((time.perf_counter() - started) * 1000)
             ctx.log(f"{target}: failed after {elapsed_ms} ms ({type(exc).__name__})", level="WARNING")
             raise
     duration_ms = round((time.perf_counter() - started) * 1000)
     summary = f"{target} -> {response.status_code} in {duration_ms} ms"
-    ctx.log(f"{summary} ({len(content)} bytes{'' if complete else ', truncated'})")
+    ctx.log(f"{summary} ({len(response.content)} bytes{'' if response.complete else ', truncated'})")
 
-    text = _text(response, content)
+    text = response.text
     error = _status_error(config, response, text)
     if error is not None:
         raise error
-    if not complete:
+    if not response.complete:
         raise PermanentError(
             f"{target}: response over {cap} bytes; raise TASKLOOM_HTTP_MAX_RESPONSE_BYTES or ask for less"
         )

@@ -1,4 +1,4 @@
-"""A worker process's resources: Tortoise, the one shared httpx client, the effects (dispatcher and bus).
+"""A worker process's resources: Tortoise, the shared httpx and aiohttp clients, the effects (dispatcher, bus).
 
 Opened in `before_worker_boot` on the async actors' loop and closed in `before_worker_shutdown`. In the
 embedded mode the API already opened them, and passes a ready `WorkerRuntime` instead.
@@ -28,6 +28,7 @@ from domain.settings import Settings
 if TYPE_CHECKING:
     from workers.artifacts import ArtifactStore
     from workers.browser import BrowserPool
+    from workers.direct_http import DirectClient
     from workers.webhooks import WebhookSender
 
 __all__ = ["Resources", "WorkerRuntime", "get_runtime"]
@@ -45,6 +46,7 @@ class WorkerRuntime:
     worker_id: str
     _sender: WebhookSender | None = field(default=None, repr=False)
     _browser: BrowserPool | None = field(default=None, repr=False)
+    _direct_http: DirectClient | None = field(default=None, repr=False)
 
     @property
     def retry_policy(self) -> RetryPolicy:
@@ -62,6 +64,15 @@ class WorkerRuntime:
                 timeout_s=self.settings.webhook_timeout_s, schedule=parse_schedule(self.settings.webhook_schedule),
             )
         return self._sender
+
+    @property
+    def direct_http(self) -> DirectClient:
+        """The API_CALL executor's aiohttp client, egress-guarded like the shared one (built on first use)."""
+        if self._direct_http is None:
+            from workers.direct_http import DirectClient
+
+            self._direct_http = DirectClient(EgressPolicy.from_setting(self.settings.egress_allowlist))
+        return self._direct_http
 
     @property
     def browser_pool(self) -> BrowserPool:
@@ -84,6 +95,13 @@ class WorkerRuntime:
         if self._browser is not None:
             await self._browser.close()
             self._browser = None
+
+    async def close_http(self) -> None:
+        """Close the shared httpx client and the API_CALL executor's aiohttp client."""
+        await self.http.aclose()
+        if self._direct_http is not None:
+            await self._direct_http.aclose()
+            self._direct_http = None
 
 
 def worker_name() -> str:
@@ -127,7 +145,7 @@ class Resources(Middleware):
 
         async def close() -> None:
             await runtime.close_browser()
-            await runtime.http.aclose()
+            await runtime.close_http()
             await connections.close_all()
 
         if loop_thread is not None:
