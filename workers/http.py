@@ -18,6 +18,7 @@ from typing import Any
 
 import aiohttp
 import httpx
+from aiohttp.http_exceptions import ContentEncodingError
 from httpx_aiohttp import AiohttpTransport
 
 from domain.configs._secrets import is_secret_path
@@ -88,6 +89,10 @@ def map_aiohttp_errors(request: httpx.Request | None = None) -> Iterator[None]:
         yield
     except (httpx.TransportError, aiohttp.ClientError, TimeoutError) as exc:
         cause = exc.__cause__ if isinstance(exc, httpx.TransportError) else exc
+        decoding = cause.__cause__ if isinstance(cause, aiohttp.ClientPayloadError) else None
+        if isinstance(decoding, ContentEncodingError):
+            # A body aiohttp decompressed itself (DirectClient's) and could not: what httpx's decoders say.
+            raise httpx.DecodingError(_describe(decoding.__context__ or decoding), request=request) from cause
         for source, target in _AIOHTTP_ERRORS:
             if isinstance(cause, source):
                 raise target(_describe(cause), request=request) from cause

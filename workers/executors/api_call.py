@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import functools
 import json
 import time
 from typing import Any
@@ -49,6 +50,13 @@ def _credential_headers(config: ApiCallConfig) -> tuple[str, ...]:
     return {"none": (), "bearer": ("Authorization",), "basic": ("Authorization",)}.get(
         config.auth_type, (config.api_key_header,)
     )
+
+
+@functools.lru_cache(maxsize=256)
+def _url(endpoint: str, query: tuple[tuple[str, str], ...]) -> httpx.URL:
+    # httpx's `params=` would replace a query string written into apiEndpoint; both count. Cached (a URL
+    # is immutable): parsing twice costs a worker more than the rest of building the request.
+    return httpx.URL(endpoint).copy_merge_params(dict(query))
 
 
 def _content(config: ApiCallConfig, headers: httpx.Headers) -> bytes | None:
@@ -136,8 +144,7 @@ async def run(config: ApiCallConfig, ctx: ExecutionContext) -> ExecutorResult:
     started = time.perf_counter()
     with map_http_errors(target=target, timeout_ms=timeout_ms):
         headers = _headers(config, ctx.task_id)
-        # httpx's `params=` would replace a query string written into apiEndpoint; both count.
-        url = httpx.URL(config.api_endpoint).copy_merge_params(config.query)
+        url = _url(config.api_endpoint, tuple(config.query.items()))
         content = _content(config, headers)
         ctx.log(f"{target}: sending (auth {config.auth_type}, timeout {timeout_ms} ms)")
         try:
