@@ -463,6 +463,25 @@ async def test_a_response_that_is_not_http_is_retryable(ctx: ExecutionContext) -
         await server.wait_closed()
 
 
+async def test_a_body_that_cannot_be_decompressed_fails_permanently(ctx: ExecutionContext) -> None:
+    async def bad_gzip(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.readuntil(b"\r\n\r\n")
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: 10\r\n\r\n0123456789")
+        await writer.drain()
+        writer.close()
+
+    server = await asyncio.start_server(bad_gzip, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    try:
+        with pytest.raises(PermanentError, match="the response could not be decoded") as caught:
+            await run(api_call(apiEndpoint=f"http://127.0.0.1:{port}/x"), ctx)
+    finally:
+        server.close()
+        await server.wait_closed()
+
+    assert not isinstance(caught.value, RetryableError)
+
+
 # -- egress ---------------------------------------------------------------------------------------------
 
 
