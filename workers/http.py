@@ -5,7 +5,9 @@ goes through `GuardedTransport`, which applies `TASKLOOM_EGRESS_ALLOWLIST`, and 
 `bench/http_client.py` measured the transports against a local server (issue 3, item 9): httpx's
 default transport costs several times more CPU per request than aiohttp's, so aiohttp it is.
 
-Timeouts are per request (executors pass their own); the defaults below cover the rest.
+Timeouts are per request (executors pass their own); the defaults below cover the rest. The API_CALL
+executor skips httpx altogether (`workers.direct_http`) but shares this module's session, error mapping
+and credential rules.
 """
 
 from __future__ import annotations
