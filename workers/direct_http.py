@@ -23,11 +23,11 @@ from domain.egress import EgressPolicy, check_hop
 from workers.http import (
     DEFAULT_HTTP_LIMITS,
     MAX_REDIRECTS,
-    _trusted_hop,
     aiohttp_session,
     drop_credentials_off_origin,
     map_aiohttp_errors,
     safe_url,
+    trusted_hop,
 )
 
 __all__ = ["DirectClient", "DirectResponse"]
@@ -139,7 +139,7 @@ def _redirect_headers(headers: httpx.Headers, url: httpx.URL, target: httpx.URL,
     # httpx's `_redirect_headers`, hop to hop: Authorization off the origin (an https upgrade keeps it), the
     # body's headers once the method turned into GET, and any Cookie header.
     headers = httpx.Headers(headers)
-    if not _trusted_hop(url, target):
+    if not trusted_hop(url, target):
         headers.pop("Authorization", None)
     if (url.scheme, url.host, url.port) != (target.scheme, target.host, target.port):
         headers["Host"] = target.netloc.decode("ascii")

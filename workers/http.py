@@ -38,6 +38,7 @@ __all__ = [
     "drop_credentials_off_origin",
     "map_aiohttp_errors",
     "safe_url",
+    "trusted_hop",
 ]
 
 #: Connection pool of the shared client: at most this many connections open, all hosts together.
@@ -205,7 +206,7 @@ def _port_or_default(url: httpx.URL) -> int | None:
     return url.port if url.port is not None else {"http": 80, "https": 443}.get(url.scheme)
 
 
-def _trusted_hop(first: httpx.URL, url: httpx.URL) -> bool:
+def trusted_hop(first: httpx.URL, url: httpx.URL) -> bool:
     """Whether `url` is `first`'s origin, or its upgrade from http to https (as httpx judges it)."""
     if first.host != url.host:
         return False
@@ -229,7 +230,7 @@ def drop_credentials_off_origin(
       url: the URL of this hop.
       named: the headers the request filled with credentials (authType's).
     """
-    if _trusted_hop(first, url):
+    if trusted_hop(first, url):
         return
     lowered = {name.lower() for name in named}
     for name in [name for name in headers if name in lowered or is_secret_path(("headers", name))]:

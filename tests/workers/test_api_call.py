@@ -34,7 +34,7 @@ from workers.context import ExecutionContext
 from workers.direct_http import DirectClient
 from workers.executors._errors import error_for_status, map_http_errors, parse_retry_after
 from workers.executors.api_call import run
-from workers.http import _trusted_hop, build_http_client
+from workers.http import build_http_client, trusted_hop
 
 TASK_ID = "7d0c1e9e-5f43-4c5e-9d59-3f1b0c8f6a11"
 SECRETS = ("s3cr3t-bearer", "s3cr3t-query", "s3cr3t-header", "s3cr3t-cookie", "s3cr3t-resp", "s3cr3t-pass")
@@ -694,4 +694,4 @@ def test_map_http_errors_lets_our_own_errors_through() -> None:
     ],
 )
 def test_which_redirect_hops_keep_credentials(first: str, hop: str, trusted: bool) -> None:
-    assert _trusted_hop(httpx.URL(first), httpx.URL(hop)) is trusted
+    assert trusted_hop(httpx.URL(first), httpx.URL(hop)) is trusted

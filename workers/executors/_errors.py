@@ -45,7 +45,6 @@ _HTTPX_ERRORS: tuple[tuple[type[Exception], type[ExecutorError], str], ...] = (
 )
 
 
-
 class StatusResponse(Protocol):
     """What `error_for_status` reads of a response: an `httpx.Response` or a `DirectResponse`."""
 
