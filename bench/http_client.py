@@ -1,9 +1,11 @@
-"""Benchmark: the shared client's CPU cost per request with httpx's default transport vs aiohttp's.
+"""Benchmark: the worker's HTTP clients' CPU cost per request: httpx over its default transport or over aiohttp,
+and the API_CALL executor's DirectClient straight on aiohttp.
 
-Both clients are the production stack (`workers.http.build_http_client`: egress guard, redirects, no
-cookies) with 127.0.0.1 allow-listed; only the inner transport differs. A small aiohttp server runs in a
-subprocess on 127.0.0.1, so its CPU time is not counted. Each transport runs ROUNDS times, alternating,
-and the median round is reported. Run: `.venv/bin/python bench/http_client.py [--requests N]`.
+The httpx rows are the production stack (`workers.http.build_http_client`: egress guard, redirects, no
+cookies) with only the inner transport differing; the DirectClient row keeps the same rules
+(`workers.direct_http`). 127.0.0.1 is allow-listed. A small aiohttp server runs in a subprocess on 127.0.0.1,
+so its CPU time is not counted. Each client runs ROUNDS times, alternating, and the median round is reported.
+Run: `.venv/bin/python bench/http_client.py [--requests N]`.
 """
 
 from __future__ import annotations
@@ -15,12 +17,14 @@ import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 import httpx
 
+from domain.egress import EgressPolicy
 from domain.settings import Settings
+from workers.direct_http import DirectClient
 from workers.http import DEFAULT_HTTP_LIMITS, aiohttp_transport, build_http_client
 
 #: Requests per round and how many are in flight at once.
@@ -79,30 +83,61 @@ class Round:
         return self.cpu_s * 1000 / self.requests
 
 
-async def send_all(client: httpx.AsyncClient, url: str, requests: int, concurrency: int) -> None:
-    remaining = iter(range(requests))
+async def timed(send_one: Callable[[], Awaitable[None]], requests: int, concurrency: int) -> Round:
+    """Warm up (opening the pool's connections), then time `requests` calls of `send_one`, `concurrency` at once."""
 
-    async def worker() -> None:
-        for _ in remaining:
-            response = await client.get(url)
-            if response.status_code != 200:
-                raise RuntimeError(f"the bench server answered {response.status_code}")
+    async def run(count: int) -> None:
+        remaining = iter(range(count))
 
-    await asyncio.gather(*(worker() for _ in range(concurrency)))
+        async def worker() -> None:
+            for _ in remaining:
+                await send_one()
+
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+
+    await run(WARMUP_REQUESTS)
+    wall, cpu = time.perf_counter(), time.process_time()
+    await run(requests)
+    return Round(time.perf_counter() - wall, time.process_time() - cpu, requests)
 
 
-async def one_round(transport: httpx.AsyncBaseTransport, url: str, requests: int, concurrency: int) -> Round:
+def _expect_200(status: int) -> None:
+    if status != 200:
+        raise RuntimeError(f"the bench server answered {status}")
+
+
+async def httpx_round(transport: httpx.AsyncBaseTransport, url: str, requests: int, concurrency: int) -> Round:
+    """The shared httpx client (egress guard, redirects, no cookies) over `transport`."""
     settings = Settings(_env_file=None, egress_allowlist="127.0.0.1")  # type: ignore[call-arg]
     async with build_http_client(settings, transport=transport) as client:
-        await send_all(client, url, WARMUP_REQUESTS, concurrency)
-        wall, cpu = time.perf_counter(), time.process_time()
-        await send_all(client, url, requests, concurrency)
-        return Round(time.perf_counter() - wall, time.process_time() - cpu, requests)
+
+        async def send_one() -> None:
+            _expect_200((await client.get(url)).status_code)
+
+        return await timed(send_one, requests, concurrency)
 
 
-TRANSPORTS: dict[str, Callable[[], httpx.AsyncBaseTransport]] = {
-    "httpx default (baseline)": lambda: httpx.AsyncHTTPTransport(limits=DEFAULT_HTTP_LIMITS, trust_env=False),
-    "httpx-aiohttp": aiohttp_transport,
+async def direct_round(url: str, requests: int, concurrency: int) -> Round:
+    """The API_CALL executor's `DirectClient`: the same egress guard and redirect rules, straight on aiohttp."""
+    client = DirectClient(EgressPolicy.from_setting("127.0.0.1"))
+    target = httpx.URL(url)
+    try:
+
+        async def send_one() -> None:
+            response = await client.send("GET", target, headers=httpx.Headers(), content=None, timeout_s=30,
+                                         max_bytes=1_000_000)
+            _expect_200(response.status_code)
+
+        return await timed(send_one, requests, concurrency)
+    finally:
+        await client.aclose()
+
+
+CLIENTS: dict[str, Callable[[str, int, int], Awaitable[Round]]] = {
+    "httpx default (baseline)": lambda url, n, c: httpx_round(
+        httpx.AsyncHTTPTransport(limits=DEFAULT_HTTP_LIMITS, trust_env=False), url, n, c),
+    "httpx-aiohttp": lambda url, n, c: httpx_round(aiohttp_transport(), url, n, c),
+    "DirectClient (API_CALL)": direct_round,
 }
 
 
@@ -112,16 +147,16 @@ async def main(requests: int, concurrency: int) -> None:
     try:
         wait_listening(port, server)
         url = f"http://127.0.0.1:{port}/"
-        rounds: dict[str, list[Round]] = {name: [] for name in TRANSPORTS}
+        rounds: dict[str, list[Round]] = {name: [] for name in CLIENTS}
         for _ in range(ROUNDS):
-            for name, make in TRANSPORTS.items():
-                rounds[name].append(await one_round(make(), url, requests, concurrency))
+            for name, run_round in CLIENTS.items():
+                rounds[name].append(await run_round(url, requests, concurrency))
     finally:
         server.terminate()
         server.wait(timeout=10)
 
     medians = {name: sorted(rs, key=lambda r: r.cpu_s)[len(rs) // 2] for name, rs in rounds.items()}
-    base = medians[next(iter(TRANSPORTS))]
+    base = medians[next(iter(CLIENTS))]
     python = sys.version.split()[0]
     print(f"{requests} GET requests, concurrency {concurrency}, median of {ROUNDS} rounds, Python {python}")
     header = f"{'transport':<26} {'wall s':>7} {'req/s':>8} {'CPU ms/req':>11} {'req/s x':>8} {'CPU x':>7}"
