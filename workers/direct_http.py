@@ -230,7 +230,7 @@ class DirectClient:
                     headers = _redirect_headers(headers, url, target, to_get=to_get)
                     if to_get:
                         content = None
-                    await response.read()
+                    response.release()  # the body of a redirect is not read: it could be of any size
             method, url = new_method, target
             redirects += 1
 

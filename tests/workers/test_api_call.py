@@ -116,6 +116,17 @@ def stub_app(seen: list[Seen]) -> Starlette:
         await record(request)
         return RedirectResponse(request.query_params["to"], status_code=302)
 
+    async def endless_redirect(request: Request) -> Response:
+        # A redirect whose body never ends: following it must not wait for (or keep) that body.
+        await record(request)
+
+        async def forever() -> AsyncIterator[bytes]:
+            while True:
+                yield b"x" * 65536
+                await asyncio.sleep(0)
+
+        return StreamingResponse(forever(), status_code=302, headers={"Location": request.query_params["to"]})
+
     async def secrets(request: Request) -> Response:
         await record(request)
         response = JSONResponse({"ok": True}, headers={"X-Auth-Token": "s3cr3t-resp", "X-Request-Id": "r-1"})
@@ -131,6 +142,7 @@ def stub_app(seen: list[Seen]) -> Starlette:
             Route("/text", text),
             Route("/bad-json", bad_json),
             Route("/redirect", redirect),
+            Route("/endless-redirect", endless_redirect),
             Route("/secrets", secrets, methods=["GET", "POST"]),
         ]
     )
@@ -507,6 +519,15 @@ async def test_a_redirect_to_a_host_outside_the_allowlist_is_refused(stub: Stub,
     # Then the first hop was sent, and the second never left the guard
     assert [seen.path for seen in stub.seen] == ["/redirect"]
     assert [url.host for url in harness.transport.sent] == ["127.0.0.1"]
+
+
+async def test_a_redirect_is_followed_without_reading_its_body(stub: Stub, ctx: ExecutionContext) -> None:
+    config = api_call(apiEndpoint=f"{stub.url}/endless-redirect", query={"to": f"{stub.url}/text"}, timeoutMs=5000)
+
+    result = await asyncio.wait_for(run(config, ctx), 10)
+
+    assert result.output["body"] == "just text"
+    assert [seen.path for seen in stub.seen] == ["/endless-redirect", "/text"]
 
 
 async def test_a_redirect_within_the_origin_keeps_the_credentials(stub: Stub, ctx: ExecutionContext) -> None:
