@@ -105,18 +105,22 @@ async def get_task(workspace_id: str, task_id: str) -> Task:
 
 
 def _new_task(workspace_id: str, draft: TaskDraft, config: dict[str, Any], now: datetime, **extra: Any) -> Task:
-    return Task(
+    """A new task, not yet stored. Built with `Task.construct` (a bulk create makes a thousand of these, and
+    `Task(...)` converts and checks every field of each): the values are given in the types a task read back
+    from the database has (UUIDs, UTC datetimes, enums)."""
+    status = initial_status(draft, now)
+    return Task.construct(
         id=uuid.uuid4(),
-        workspace_id=workspace_id,
+        workspace_id=uuid.UUID(str(workspace_id)),
         title=draft.title,
         description=draft.description,
         task_type=draft.task_type,
-        status=initial_status(draft, now),
+        status=status,
         priority=draft.priority,
         execution_type=draft.execution_type,
         assigned_to_bot=draft.assigned_to_bot,
         requires_human_review=draft.requires_human_review,
-        scheduled_for=draft.scheduled_for,
+        scheduled_for=draft.scheduled_for.astimezone(UTC) if draft.scheduled_for is not None else None,
         cron=draft.cron,
         cron_timezone=draft.cron_timezone,
         labels=list(dict.fromkeys(draft.labels)),
@@ -127,8 +131,8 @@ def _new_task(workspace_id: str, draft: TaskDraft, config: dict[str, Any], now: 
         timeout_seconds=draft.timeout_seconds,
         notify_on_complete=draft.notify_on_complete,
         notify_on_failure=draft.notify_on_failure,
-        source_webhook_id=draft.source_webhook_id,
-        queued_at=now if initial_status(draft, now) == TaskStatus.QUEUED else None,
+        source_webhook_id=uuid.UUID(str(draft.source_webhook_id)) if draft.source_webhook_id else None,
+        queued_at=now if status == TaskStatus.QUEUED else None,
         trigger=Trigger.CREATE,
         created_at=now,
         updated_at=now,
