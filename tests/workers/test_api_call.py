@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import json
 import logging
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -458,38 +459,36 @@ async def test_a_refused_connection_is_retryable(ctx: ExecutionContext) -> None:
     assert "timed out" not in caught.value.message
 
 
-async def test_a_response_that_is_not_http_is_retryable(ctx: ExecutionContext) -> None:
-    async def garbage(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        await reader.readline()
-        writer.write(b"garbage\r\n\r\n")
+@contextlib.asynccontextmanager
+async def answering(raw: bytes) -> AsyncIterator[str]:
+    """A server on 127.0.0.1 that reads a request's head and answers `raw` bytes, whatever HTTP they break;
+    yields its base URL."""
+
+    async def answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.readuntil(b"\r\n\r\n")
+        writer.write(raw)
         await writer.drain()
         writer.close()
 
-    server = await asyncio.start_server(garbage, "127.0.0.1", 0)
-    port = server.sockets[0].getsockname()[1]
+    server = await asyncio.start_server(answer, "127.0.0.1", 0)
     try:
-        with pytest.raises(RetryableError, match="broke the HTTP protocol"):
-            await run(api_call(apiEndpoint=f"http://127.0.0.1:{port}/x?key=s3cr3t-query"), ctx)
+        yield f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}"
     finally:
         server.close()
         await server.wait_closed()
+
+
+async def test_a_response_that_is_not_http_is_retryable(ctx: ExecutionContext) -> None:
+    async with answering(b"garbage\r\n\r\n") as base:
+        with pytest.raises(RetryableError, match="broke the HTTP protocol"):
+            await run(api_call(apiEndpoint=f"{base}/x?key=s3cr3t-query"), ctx)
 
 
 async def test_a_body_that_cannot_be_decompressed_fails_permanently(ctx: ExecutionContext) -> None:
-    async def bad_gzip(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        await reader.readuntil(b"\r\n\r\n")
-        writer.write(b"HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: 10\r\n\r\n0123456789")
-        await writer.drain()
-        writer.close()
-
-    server = await asyncio.start_server(bad_gzip, "127.0.0.1", 0)
-    port = server.sockets[0].getsockname()[1]
-    try:
+    bad_gzip = b"HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: 10\r\n\r\n0123456789"
+    async with answering(bad_gzip) as base:
         with pytest.raises(PermanentError, match="the response could not be decoded") as caught:
-            await run(api_call(apiEndpoint=f"http://127.0.0.1:{port}/x"), ctx)
-    finally:
-        server.close()
-        await server.wait_closed()
+            await run(api_call(apiEndpoint=f"{base}/x"), ctx)
 
     assert not isinstance(caught.value, RetryableError)
 
