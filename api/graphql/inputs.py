@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from datetime import datetime
+from typing import Any, TypeVar
 
 import strawberry
-from strawberry.scalars import JSON
+from strawberry.scalars import JSON, is_scalar
+from strawberry.types.arguments import InputContext
+from strawberry.types.base import StrawberryList, StrawberryOptional
+from strawberry.types.enum import StrawberryEnumDefinition
 
 from api.graphql.enums import ExecutionType, TaskPriority, TaskStatus, TaskType
 from domain import enums as d
@@ -20,6 +25,53 @@ __all__ = [
     "UpdateTaskInput",
     "UpdateWebhookInput",
 ]
+
+C = TypeVar("C", bound=type)
+
+
+def _leaf_converter(type_: Any, context: InputContext) -> Callable[[Any], Any] | None:
+    """How a value of `type_` is taken as it comes (None when it needs Strawberry's own conversion).
+
+    graphql-core has already parsed scalars and enums; a list is copied, as Strawberry does (graphql-core gives
+    the same default to every request that omits it).
+    """
+    while isinstance(type_, StrawberryOptional):
+        type_ = type_.of_type
+    if isinstance(type_, StrawberryList):
+        return list if _leaf_converter(type_.of_type, context) is not None else None
+    if isinstance(type_, StrawberryEnumDefinition) or is_scalar(type_, context.scalar_registry):
+        return lambda value: value
+    return None
+
+
+def built_directly(cls: C) -> C:
+    """Build input type `cls` from its GraphQL value in one call per value.
+
+    Strawberry's default conversion resolves every field's annotation and name again for every value:
+    for `createTasks` with 1000 inputs that was a third of the API's CPU. This `from_input` hook works the
+    fields out once; a field that is not a leaf (or a list of leaves) still goes through Strawberry.
+    """
+    definition = cls.__strawberry_definition__
+    plan: list[tuple[str, str, Callable[[Any], Any] | None, Any]] = []
+
+    def from_input(type_: type, value: Mapping[str, Any], context: InputContext) -> Any:
+        if not plan:
+            for field in definition.fields:
+                field_type = field.resolve_type(type_definition=definition)
+                plan.append((context.config.name_converter.from_field(field), field.python_name,
+                             _leaf_converter(field_type, context), field_type))
+        kwargs = {}
+        for name, python_name, convert, field_type in plan:
+            if name in value:
+                item = value[name]
+                if item is not None:
+                    item = convert(item) if convert is not None else context.convert(item, field_type, name)
+                kwargs[python_name] = item
+        return type_(**kwargs)
+
+    definition.from_input = from_input
+    return cls
+
 
 @strawberry.input
 class TaskFilter:
@@ -39,6 +91,7 @@ class TaskFilter:
             created_before=self.created_before,
         )
 
+@built_directly
 @strawberry.input
 class CreateTaskInput:
     title: str
