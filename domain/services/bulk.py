@@ -1,5 +1,5 @@
-"""Multi-row statements the ORM does not write: INSERT ... RETURNING ids and UPDATE of many rows, each row with its
-own values, in one statement (PostgreSQL and SQLite alike).
+"""Multi-row statements the ORM does not write: INSERT ... RETURNING ids, UPDATE of many rows, each row with its
+own values, in one statement, and SELECT of the rows whose key is in a list (PostgreSQL and SQLite alike).
 
 Values go through each field's `to_db_value`, as Tortoise's own inserts do. The worker's group commit
 (`domain/services/runs.py`) and bulk creation use them to write a batch of tasks in a constant number of statements.
@@ -14,14 +14,14 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.fields import DatetimeField, Field, JSONField, UUIDField
 from tortoise.fields.data import CharEnumFieldInstance
 from tortoise.models import Model
 
-__all__ = ["insert_rows", "update_rows"]
+__all__ = ["insert_rows", "select_in", "update_rows"]
 
 M = TypeVar("M", bound=Model)
 
@@ -185,3 +185,50 @@ def _values_update(model: type[Model], names: Sequence[str], rows: Sequence[Mapp
     sql = (f'UPDATE "{meta.db_table}" AS t SET {assignments} FROM (VALUES {", ".join(tuples)}) AS v '
            f'WHERE {" AND ".join(conditions)} RETURNING "{column[names[0]]}"')
     return sql, values
+
+
+@functools.lru_cache(maxsize=512)
+def _select_sql(model: type[Model], columns: tuple[str, ...] | None, key: str, where: tuple[str, ...], lock: str | None,
+                dialect: str, keys: int) -> str:
+    meta = model._meta
+    column = meta.fields_db_projection
+    selected = "*" if columns is None else ", ".join(f'"{column[name]}"' for name in columns)
+    if dialect == "postgres":
+        conditions = [f'"{column[key]}" = ANY($1::{_pg_type(model, key)}[])']
+        conditions += [f'"{column[name]}" = ${i}' for i, name in enumerate(where, 2)]
+    else:
+        conditions = [f'"{column[key]}" IN ({", ".join("?" * keys)})'] + [f'"{column[name]}" = ?' for name in where]
+    locking = {None: "", "update": " FOR UPDATE", "skip locked": " FOR UPDATE SKIP LOCKED"}[lock]
+    if dialect != "postgres":
+        locking = ""  # SQLite: one writer at a time, the transaction itself is the lock
+    return f'SELECT {selected} FROM "{meta.db_table}" WHERE {" AND ".join(conditions)}{locking}'
+
+
+async def select_in(
+    conn: BaseDBAsyncClient,
+    model: type[Model],
+    key: str,
+    values: Sequence[Any],
+    *,
+    where: Mapping[str, Any] | None = None,
+    columns: Sequence[str] | None = None,
+    lock: Literal["update", "skip locked"] | None = None,
+) -> list[dict[str, Any]]:
+    """The rows of `model` whose field `key` is one of `values` and which meet `where` (field == value), as dicts
+    keyed by column (`model._init_from_db(**row)` makes an instance of a whole row).
+
+    `lock` takes their row locks (FOR UPDATE, optionally skipping rows another transaction holds) on PostgreSQL.
+    There the statement's text does not change with the number of values (one array parameter), unlike the ORM's
+    IN list, so it is prepared and planned once.
+    """
+    if not values:
+        return []
+    where = where or {}
+    dialect = conn.capabilities.dialect
+    convert = _converter(model, key)
+    keys = [convert(value) for value in values]
+    sql = _select_sql(model, None if columns is None else tuple(columns), key, tuple(where), lock, dialect,
+                      0 if dialect == "postgres" else len(keys))
+    params: list[Any] = [keys] if dialect == "postgres" else keys
+    params += [_db_value(model, name, value) for name, value in where.items()]
+    return await conn.execute_query_dict(sql, params)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -22,13 +23,12 @@ from typing import Any
 
 from tortoise import connections
 from tortoise.backends.base.client import BaseDBAsyncClient
-from tortoise.functions import Count
 from tortoise.transactions import in_transaction
 
 from domain.enums import ExecutionStatus, Trigger
 from domain.models import Task, TaskEvent, TaskExecution
 from domain.retry import next_attempt_at, should_retry
-from domain.services.bulk import insert_rows, update_rows
+from domain.services.bulk import insert_rows, select_in, update_rows
 from domain.services.effects import Effects
 from domain.services.group_commit import GroupCommit, per_loop
 from domain.services.messages import enqueue_message
@@ -126,8 +126,8 @@ async def _claim_group(requests: list[_ClaimRequest], effects: Effects) -> dict[
     now = _now()
     async with in_transaction() as conn:
         # Rows another claim holds are skipped, not waited for: that claim moves them out of QUEUED anyway.
-        tasks = await Task.filter(id__in=ids, status=TaskStatus.QUEUED).select_for_update(skip_locked=True).using_db(
-            conn)
+        rows = await select_in(conn, Task, "id", ids, where={"status": TaskStatus.QUEUED}, lock="skip locked")
+        tasks = [Task._init_from_db(**row) for row in rows]
         if not tasks:
             return {}
         moves = [Move(t, TaskStatus.IN_PROGRESS, execution_id=str(uuid.uuid4()),
@@ -136,9 +136,8 @@ async def _claim_group(requests: list[_ClaimRequest], effects: Effects) -> dict[
         moved, events = await apply_transitions(conn, moves, actor=WORKER, events=False)
         if not moved:
             return {}
-        counts = await TaskExecution.filter(task_id__in=[m.task.id for m in moved]).using_db(conn).group_by(
-            "task_id").annotate(n=Count("id")).values_list("task_id", "n")
-        attempts = {str(task_id): n for task_id, n in counts}
+        earlier = await select_in(conn, TaskExecution, "task_id", [m.task.id for m in moved], columns=["task_id"])
+        attempts = Counter(str(row["task_id"]) for row in earlier)
         executions = [
             TaskExecution.construct(id=uuid.UUID(m.execution_id), task_id=m.task.id,
                                     workspace_id=m.task.workspace_id,
@@ -238,9 +237,9 @@ async def _end_group(items: list[_End], effects: Effects) -> set[int]:
     async with in_transaction() as conn:
         # An attempt ends its task only while its own execution is RUNNING: one the scheduler recovered as lost
         # (heartbeat late, worker alive) must not end the retry that another attempt now runs.
-        running = {str(pk) for pk in await TaskExecution.filter(
-            id__in=[i.claim.execution.id for i in items], status=ExecutionStatus.RUNNING,
-        ).select_for_update().using_db(conn).values_list("id", flat=True)}
+        running = {str(row["id"]) for row in await select_in(
+            conn, TaskExecution, "id", [i.claim.execution.id for i in items], where={"status": ExecutionStatus.RUNNING},
+            columns=["id"], lock="update")}
         items = [i for i in items if str(i.claim.execution.id) in running]
         moves = [Move(i.claim.task, i.to, reason=i.reason, execution_id=str(i.claim.execution.id),
                       changes=i.changes) for i in items]
