@@ -1,0 +1,38 @@
+"""LogWriter (workers/log_writer.py): lines pushed together share one entry of a batch; lines pushed once that
+batch has been written go in a new one. All are stored in the order pushed, against the real database."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+
+from test_watch import claims  # tests/workers is on sys.path (rootdir-relative test modules)
+
+from domain.events import InMemoryBus
+from domain.models import ExecutionLogLine
+from workers.context import LogLine
+from workers.log_writer import LogWriter
+
+
+async def test_lines_pushed_before_and_after_a_batch_is_written_are_stored_in_order(db: str) -> None:
+    workspace_id, (claim,) = await claims(1)
+    writer = LogWriter(str(claim.execution.id), workspace_id, InMemoryBus())
+
+    def push(message: str) -> None:
+        writer.push(LogLine(datetime.now(UTC), "INFO", message))
+
+    async def stored() -> list[str]:
+        return await ExecutionLogLine.filter(execution_id=claim.execution.id).order_by("id").values_list(
+            "message", flat=True)
+
+    push("one")
+    push("two")  # same loop turn: joins the entry of "one"
+    for _ in range(500):
+        if await stored():
+            break
+        await asyncio.sleep(0.01)
+    assert await stored() == ["one", "two"]
+    push("three")  # that batch is written: a new entry
+    push("four")
+    await writer.close()
+    assert await stored() == ["one", "two", "three", "four"]
