@@ -42,6 +42,17 @@ def _settings() -> Settings:
         raise typer.Exit(2) from None
 
 
+def _event_loop(settings: Settings) -> str:
+    """TASKLOOM_EVENT_LOOP resolved (`auto`: uvloop when installed, else asyncio); an unusable choice stops here."""
+    from domain.event_loop import EventLoopUnavailable, resolve_event_loop
+
+    try:
+        return resolve_event_loop(settings.event_loop)
+    except EventLoopUnavailable as exc:
+        typer.echo(f"taskloom: {exc}", err=True)
+        raise typer.Exit(2) from None
+
+
 def _with_database(settings: Settings, work: Callable[[], Awaitable[T]]) -> T:
     """Run `work` with Tortoise open on the configured database (SQLite is migrated first)."""
 
@@ -91,6 +102,7 @@ def serve(
 
     settings = _settings()
     configure_logging(settings.log_level, settings.log_format)
+    event_loop = _event_loop(settings)
     if workers > 1 and settings.broker_url.startswith("memory://"):
         typer.echo("taskloom: --workers needs TASKLOOM_BROKER_URL=redis://… or amqp://…: the memory:// broker runs "
                    "the workers and the scheduler inside one API process", err=True)
@@ -100,9 +112,10 @@ def serve(
     # Several processes each write their metrics to files that whichever answers /metrics adds up.
     metrics_dir = multiprocess_folder() if workers > 1 and settings.metrics_enabled else None
     # An import string and a factory: each of several processes builds its own app (uvicorn's requirement).
+    # `loop`: uvicorn's own names (asyncio, uvloop), for the one process or each of several.
     try:
         uvicorn.run("api.cli:asgi_app", factory=True, workers=workers, host=host or settings.host,
-                    port=port if port is not None else settings.port, log_config=None)
+                    port=port if port is not None else settings.port, log_config=None, loop=event_loop)
     finally:
         if metrics_dir is not None:
             shutil.rmtree(metrics_dir, ignore_errors=True)
@@ -120,6 +133,7 @@ def worker(
         typer.echo("taskloom: the memory:// broker lives inside `taskloom serve`; set TASKLOOM_BROKER_URL to "
                    "redis://… or amqp://… to run separate workers", err=True)
         raise typer.Exit(2)
+    _event_loop(settings)  # each process's loop thread is made in workers.broker; an unusable choice stops here
     from api.logs import configure_logging
     from workers.metrics import prepare
 
@@ -141,6 +155,7 @@ def scheduler() -> None:
     """Run the scheduler loop alone (due, cron, retries, re-sends, recovery, webhook sends); its metrics are served
     on TASKLOOM_METRICS_HOST:TASKLOOM_SCHEDULER_METRICS_PORT."""
     from api.logs import configure_logging
+    from domain.event_loop import loop_factory
     from domain.gc_tuning import tune_gc
     from workers.broker import setup_broker, worker_effects
     from workers.metrics import serve_process_metrics
@@ -151,6 +166,7 @@ def scheduler() -> None:
     if settings.broker_url.startswith("memory://"):
         typer.echo("taskloom: with the memory:// broker the scheduler runs inside `taskloom serve`", err=True)
         raise typer.Exit(2)
+    new_loop = loop_factory(_event_loop(settings))
     if settings.scheduler_metrics_port:
         serve_process_metrics(settings.metrics_host, settings.scheduler_metrics_port)
     broker = setup_broker(settings)
@@ -168,7 +184,8 @@ def scheduler() -> None:
             await connections.close_all()
             broker.close()
 
-    asyncio.run(run())
+    with asyncio.Runner(loop_factory=new_loop) as runner:  # asyncio.run's, on TASKLOOM_EVENT_LOOP's loop
+        runner.run(run())
 
 
 @app.command(name="migrate")

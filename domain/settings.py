@@ -93,6 +93,9 @@ class Settings(BaseSettings):
     gc_threshold: int = Field(50_000, ge=0, description="allocations between young-generation garbage collections "
                               "in `serve`, `worker` and `scheduler` processes (after start-up objects are frozen "
                               "out of collection); 0: Python's defaults")
+    event_loop: Literal["auto", "asyncio", "uvloop"] = Field("auto", description="event loop of `serve`, `worker` "
+                                                             "and `scheduler` processes: auto = uvloop when "
+                                                             "installed, else asyncio")
 
     # -- metrics and tracing ------------------------------------------------------------------------------
     metrics_enabled: bool = Field(True, description="serve Prometheus metrics at the API's /metrics")

@@ -28,6 +28,7 @@ from dramatiq.middleware import (
 
 from domain.dispatch import Dispatcher, DispatchRequest
 from domain.enums import TaskPriority
+from domain.event_loop import loop_policy
 from domain.services.effects import Effects
 from domain.settings import Settings
 from workers.metrics import metrics_middleware
@@ -37,6 +38,7 @@ from workers.tracing import trace_options
 __all__ = [
     "DELIVERY_QUEUE",
     "TASK_QUEUES",
+    "ChosenLoopAsyncIO",
     "DramatiqDispatcher",
     "build_broker",
     "middleware_list",
@@ -55,10 +57,32 @@ TASK_QUEUES: dict[TaskPriority, tuple[str, int]] = {
 DELIVERY_QUEUE = "webhooks"
 
 
+class ChosenLoopAsyncIO(AsyncIO):
+    """Dramatiq's AsyncIO middleware, with its event-loop thread's loop of the kind `event_loop` names (auto,
+    asyncio or uvloop; see `domain.event_loop`).
+
+    Dramatiq's EventLoopThread makes its loop with `asyncio.new_event_loop()`, which asks the global policy: the
+    policy is swapped for the boot only and the previous one put back, whatever happens."""
+
+    def __init__(self, event_loop: str = "auto") -> None:
+        super().__init__()
+        self.policy = loop_policy(event_loop)  # here, so that an unusable choice fails at start-up
+
+    def before_worker_boot(self, broker: dramatiq.Broker, worker: object) -> None:
+        previous = asyncio.get_event_loop_policy()
+        asyncio.set_event_loop_policy(self.policy)
+        try:
+            super().before_worker_boot(broker, worker)
+        finally:
+            asyncio.set_event_loop_policy(previous)
+
+
 def middleware_list(settings: Settings, *, host_loop: asyncio.AbstractEventLoop | None = None,
                     runtime: WorkerRuntime | None = None) -> list[Middleware]:
     """THE middleware stack. Retries stay listed with max_retries=0: the database owns retries, not Dramatiq;
-    CurrentMessage lets a task run read the trace context its message carries (`workers.tracing`)."""
+    CurrentMessage lets a task run read the trace context its message carries (`workers.tracing`). Embedded
+    (`host_loop`), async actors run on the API's loop; alone, on an event-loop thread of TASKLOOM_EVENT_LOOP's
+    kind (ChosenLoopAsyncIO)."""
     return [
         *metrics_middleware(settings),
         AgeLimit(),
@@ -67,7 +91,7 @@ def middleware_list(settings: Settings, *, host_loop: asyncio.AbstractEventLoop 
         Pipelines(),
         Retries(max_retries=0),
         CurrentMessage(),
-        HostLoop(host_loop) if host_loop is not None else AsyncIO(),
+        HostLoop(host_loop) if host_loop is not None else ChosenLoopAsyncIO(settings.event_loop),
         Resources(settings, runtime=runtime),
     ]
 
