@@ -9,7 +9,7 @@ from datetime import datetime
 from tortoise import connections
 
 from domain.models import ExecutionLogLine
-from domain.services.bulk import insert_rows
+from domain.services.bulk import build, insert_rows
 
 __all__ = ["LineDraft", "append_batches", "append_lines", "lines_after"]
 
@@ -37,7 +37,7 @@ async def append_batches(batches: Sequence[tuple[str, str, Sequence[LineDraft]]]
     """Store the lines of several executions, `(execution_id, workspace_id, lines)` each, in one statement;
     returns the id of each batch's last line (ids grow in the order given)."""
     rows = [
-        ExecutionLogLine.construct(execution_id=execution_id, workspace_id=workspace_id, at=line.at,
+        build(ExecutionLogLine, execution_id=execution_id, workspace_id=workspace_id, at=line.at,
                                    level=line.level, message=line.message[:MAX_MESSAGE_CHARS], step=line.step)
         for execution_id, workspace_id, lines in batches
         for line in lines

@@ -28,7 +28,7 @@ from tortoise.transactions import in_transaction
 from domain.enums import ExecutionStatus, Trigger
 from domain.models import Task, TaskEvent, TaskExecution
 from domain.retry import next_attempt_at, should_retry
-from domain.services.bulk import insert_rows, select_in, update_rows
+from domain.services.bulk import build, insert_rows, select_in, update_rows
 from domain.services.effects import Effects
 from domain.services.group_commit import GroupCommit, per_loop
 from domain.services.messages import enqueue_message
@@ -139,7 +139,7 @@ async def _claim_group(requests: list[_ClaimRequest], effects: Effects) -> dict[
         earlier = await select_in(conn, TaskExecution, "task_id", [m.task.id for m in moved], columns=["task_id"])
         attempts = Counter(str(row["task_id"]) for row in earlier)
         executions = [
-            TaskExecution.construct(id=uuid.UUID(m.execution_id), task_id=m.task.id,
+            build(TaskExecution, id=uuid.UUID(m.execution_id), task_id=m.task.id,
                                     workspace_id=m.task.workspace_id,
                                     attempt_number=attempts.get(str(m.task.id), 0) + 1,
                                     triggered_by=m.task.trigger or Trigger.CREATE,

@@ -23,7 +23,7 @@ from domain.enums import ExecutionType, TaskType, Trigger
 from domain.errors import FieldError, InvalidTransition, NotFound, ValidationFailed
 from domain.models import Task, TaskEvent, TaskLabel
 from domain.schedule import next_due
-from domain.services.bulk import insert_rows
+from domain.services.bulk import build, insert_rows
 from domain.services.effects import Effects
 from domain.services.task_rules import Capabilities, TaskDraft, check_draft, initial_status, start_status
 from domain.services.transitions import record_creations, transition
@@ -105,11 +105,12 @@ async def get_task(workspace_id: str, task_id: str) -> Task:
 
 
 def _new_task(workspace_id: str, draft: TaskDraft, config: dict[str, Any], now: datetime, **extra: Any) -> Task:
-    """A new task, not yet stored. Built with `Task.construct` (a bulk create makes a thousand of these, and
-    `Task(...)` converts and checks every field of each): the values are given in the types a task read back
-    from the database has (UUIDs, UTC datetimes, enums)."""
+    """A new task, not yet stored. Built with `build`, `Task.construct`'s shortcut (a bulk create makes a thousand
+    of these, and `Task(...)` converts and checks every field of each): the values are given in the types a task
+    read back from the database has (UUIDs, UTC datetimes, enums)."""
     status = initial_status(draft, now)
-    return Task.construct(
+    return build(
+        Task,
         id=uuid.uuid4(),
         workspace_id=uuid.UUID(str(workspace_id)),
         title=draft.title,

@@ -23,7 +23,7 @@ from tortoise.transactions import in_transaction
 
 from domain.errors import InvalidTransition
 from domain.models import Task, TaskEvent
-from domain.services.bulk import insert_rows, update_rows
+from domain.services.bulk import build, insert_rows, update_rows
 from domain.services.effects import Effects
 from domain.state_machine import RUN_ENDING_STATES, TaskStatus, can_transition
 
@@ -62,7 +62,7 @@ class Move:
 
 def _event(task: Task, from_status: TaskStatus | None, *, actor: str, reason: str | None,
            execution_id: str | None, at: datetime) -> TaskEvent:
-    return TaskEvent.construct(workspace_id=task.workspace_id, task_id=task.id, task_type=task.task_type,
+    return build(TaskEvent, workspace_id=task.workspace_id, task_id=task.id, task_type=task.task_type,
                                from_status=from_status, to_status=task.status, reason=reason,
                                execution_id=execution_id, actor=actor, at=at)
 
