@@ -9,6 +9,7 @@ directory (`taskloom worker` prepares it); `taskloom serve` exposes them on its 
 
 from __future__ import annotations
 
+import collections
 import functools
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -75,15 +76,19 @@ def _seconds(start: datetime | None, end: datetime | None) -> float | None:
 
 
 def observe_committed(events: Iterable[TaskEvent], tasks: Iterable[Task]) -> None:
-    """Count committed status changes: events, starts, ends, retries, attempt durations and queue lag."""
+    """Count committed status changes: events, starts, ends, retries, attempt durations and queue lag.
+
+    A batch's counts are added once per series (in a worker each increment writes a shared memory-mapped file).
+    """
     by_id = {t.id: t for t in tasks}
+    counts: collections.Counter[Any] = collections.Counter()
     for event in events:
         to = TaskStatus(event.to_status)
-        _published(to.value).inc()
+        counts[_published(to.value)] += 1
         series = _series(getattr(event.task_type, "value", event.task_type))
         task = by_id.get(event.task_id)
         if to == TaskStatus.IN_PROGRESS:
-            series.started.inc()
+            counts[series.started] += 1
             lag = _seconds(task.queued_at, task.started_at) if task is not None else None
             if lag is not None:
                 series.lag.observe(lag)
@@ -92,9 +97,11 @@ def observe_committed(events: Iterable[TaskEvent], tasks: Iterable[Task]) -> Non
             if duration is not None:
                 series.duration.observe(duration)
         if to in RUN_ENDING_STATES:
-            series.finished[to.value].inc()
+            counts[series.finished[to.value]] += 1
         elif to == TaskStatus.RETRYING:
-            series.retries.inc()
+            counts[series.retries] += 1
+    for series_child, n in counts.items():
+        series_child.inc(n)
 
 
 def observe_delivery(outcome: str) -> None:

@@ -70,13 +70,23 @@ def _db_value(model: type[Model], name: str, value: Any) -> Any:
     return model._meta.fields_map[name].to_db_value(value, model)
 
 
-def _column_values(model: type[Model], names: Sequence[str], rows: Sequence[Any], get: Any) -> list[list[Any]]:
-    """One list per column of `names`: `get(row, name)` of every row, as the database takes it."""
+def _pg_column_values(model: type[Model], names: Sequence[str], rows: Sequence[Any], get: Any) -> list[list[Any]]:
+    """One array per column of `names`: `get(row, name)` of every row, as asyncpg takes it."""
     columns = []
     for name in names:
-        convert = _converter(model, name)
-        columns.append([convert(get(row, name)) for row in rows])
+        convert = _pg_converter(model, name)
+        columns.append([get(row, name) for row in rows] if convert is None else
+                       [convert(get(row, name)) for row in rows])
     return columns
+
+
+@functools.cache
+def _pg_converter(model: type[Model], name: str) -> Callable[[Any], Any] | None:
+    """`_converter` for asyncpg, or None where asyncpg takes the value as it is: a UUID column takes UUID objects
+    and strings alike (formatting a UUID as text in Python costs more than asyncpg's parsing it)."""
+    if isinstance(model._meta.fields_map[name], UUIDField):
+        return None
+    return _converter(model, name)
 
 
 @functools.cache
@@ -148,7 +158,8 @@ async def insert_rows(conn: BaseDBAsyncClient, objs: Sequence[M]) -> None:
         chunks = [objs[i:i + size] for i in range(0, len(objs), size)]
     for chunk in chunks:
         if conn.capabilities.dialect == "postgres":
-            sql, values = _pg_insert_sql(model, tuple(names), generated), _column_values(model, names, chunk, getattr)
+            sql = _pg_insert_sql(model, tuple(names), generated)
+            values = _pg_column_values(model, names, chunk, getattr)
         else:
             sql, values = _values_insert(model, names, chunk, generated)
         if generated is None:
@@ -194,7 +205,7 @@ async def update_rows(
     where = where or {}
     if conn.capabilities.dialect == "postgres":
         sql = _pg_update_sql(model, names, tuple(where))
-        values: list[Any] = _column_values(model, names, rows, dict.__getitem__)
+        values: list[Any] = _pg_column_values(model, names, rows, dict.__getitem__)
         values += [_db_value(model, name, value) for name, value in where.items()]
     else:
         sql, values = _values_update(model, names, rows, where)
@@ -262,8 +273,10 @@ async def select_in(
         return []
     where = where or {}
     dialect = conn.capabilities.dialect
-    convert = _converter(model, key)
-    keys = [convert(value) for value in values]
+    if dialect == "postgres":
+        keys = _pg_column_values(model, [key], values, lambda value, _: value)[0]
+    else:
+        keys = [_converter(model, key)(value) for value in values]
     sql = _select_sql(model, None if columns is None else tuple(columns), key, tuple(where), lock, dialect,
                       0 if dialect == "postgres" else len(keys))
     params: list[Any] = [keys] if dialect == "postgres" else keys

@@ -6,6 +6,7 @@ embedded mode the API already opened them, and passes a ready `WorkerRuntime` in
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import socket
@@ -83,9 +84,9 @@ class WorkerRuntime:
             self._browser = BrowserPool(self.settings)
         return self._browser
 
-    @property
+    @functools.cached_property
     def artifact_store(self) -> ArtifactStore:
-        """Where screenshots go: the filesystem under TASKLOOM_ARTIFACTS_DIR."""
+        """Where screenshots go: the filesystem under TASKLOOM_ARTIFACTS_DIR (made on first use)."""
         from workers.artifacts import FilesystemStore
 
         return FilesystemStore(self.settings.artifacts_dir)
