@@ -19,7 +19,7 @@ from typing import Any, Literal, TypeVar
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.fields import DatetimeField, Field, JSONField, UUIDField
-from tortoise.fields.data import CharEnumFieldInstance
+from tortoise.fields.data import CharEnumFieldInstance, IntEnumFieldInstance
 from tortoise.models import Model
 
 __all__ = ["build", "insert_rows", "select_in", "update_rows"]
@@ -94,7 +94,7 @@ def _converter(model: type[Model], name: str) -> Callable[[Any], Any]:
     """The field's `to_db_value`, with a shortcut for the values it would pass through unchanged.
 
     Batches convert tens of thousands of values; for a field without validators, a value of exactly the
-    field's type (an aware datetime, a member of the field's own enum, a dict or list for JSON) comes out of
+    field's type (None or an aware datetime, a member of the field's own enum, a dict or list for JSON) comes out of
     `to_db_value` as it went in (JSON: encoded), so it skips the call. Anything else takes the field's own path.
     """
     field = model._meta.fields_map[name]
@@ -107,8 +107,13 @@ def _converter(model: type[Model], name: str) -> Callable[[Any], Any]:
     if isinstance(field, CharEnumFieldInstance):
         enum = field.enum_type
         return lambda value: str(value.value) if type(value) is enum else slow(value)
+    if isinstance(field, IntEnumFieldInstance) and not field.validators:
+        int_enum = field.enum_type
+        return lambda value: int(value.value) if type(value) is int_enum else slow(value)
     if isinstance(field, DatetimeField) and not field.validators:
-        return lambda value: value if type(value) is datetime and value.utcoffset() is not None else slow(value)
+        # None passes through too: `instance` is the model class, so auto_now never fills a value in here.
+        return lambda value: value if value is None or (
+            type(value) is datetime and value.utcoffset() is not None) else slow(value)
     if type(field).to_db_value is Field.to_db_value and not field.validators:
         exact = field.field_type
         return lambda value: value if value is None or type(value) is exact else slow(value)

@@ -3,16 +3,21 @@ whose key is in a list and which meet its conditions, on the real database."""
 
 from __future__ import annotations
 
+import functools
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 from tortoise import Tortoise, connections
+from tortoise.fields import DatetimeField, JSONField, UUIDField
+from tortoise.fields.data import CharEnumFieldInstance, IntEnumFieldInstance
 from tortoise.models import Model
 
 from domain.enums import TaskType, Trigger
 from domain.models import TaskEvent, TaskExecution, Workspace
-from domain.services.bulk import build, insert_rows, select_in
+from domain.services.bulk import _converter, build, insert_rows, select_in
 from domain.services.effects import Effects
 from domain.services.task_rules import Capabilities, TaskDraft
 from domain.services.tasks import create_tasks
@@ -57,3 +62,26 @@ async def test_select_in_reads_the_listed_rows_meeting_the_conditions(db: str) -
     assert sorted(str(r["id"]) for r in whole) == sorted(str(e.id) for e in executions)
     assert {r["status"] for r in whole} == {"RUNNING", "SUCCESS"}
     assert await select_in(conn, TaskExecution, "id", []) == []
+
+
+def _outcome(convert: Callable[[Any], Any], value: Any) -> tuple[str, Any]:
+    try:
+        return "value", convert(value)
+    except Exception as exc:  # a refused None must be refused by the shortcut too
+        return "error", type(exc)
+
+
+def test_converter_shortcuts_give_what_to_db_value_gives(db: str) -> None:
+    samples = {DatetimeField: [None, datetime.now(UTC)], IntEnumFieldInstance: [None],
+               CharEnumFieldInstance: [None], JSONField: [{"a": [1, "é"]}, ["x"]], UUIDField: [None, uuid.uuid4()]}
+    checked = 0
+    for model in Tortoise.apps["models"].values():
+        for name, field in model._meta.fields_map.items():
+            if name not in model._meta.fields_db_projection:
+                continue
+            values = [*samples.get(type(field), []), *getattr(field, "enum_type", [])]
+            for value in values:
+                expected = _outcome(functools.partial(field.to_db_value, instance=model), value)
+                assert _outcome(_converter(model, name), value) == expected, (model.__name__, name, value)
+                checked += 1
+    assert checked > 50
