@@ -22,7 +22,7 @@ from tortoise.fields import DatetimeField, Field, JSONField, UUIDField
 from tortoise.fields.data import CharEnumFieldInstance, IntEnumFieldInstance
 from tortoise.models import Model
 
-__all__ = ["build", "insert_rows", "select_in", "update_rows"]
+__all__ = ["build", "insert_rows", "load", "select_in", "update_rows"]
 
 M = TypeVar("M", bound=Model)
 
@@ -63,6 +63,42 @@ def build(model: type[M], **values: Any) -> M:
             state[name] = make()
     state.update(values)
     state["_await_when_save"] = {}
+    return obj
+
+
+@functools.lru_cache(maxsize=64)
+def _loaders(model: type[Model], columns: tuple[str, ...]) -> tuple[tuple[str, str, Callable[[Any], Any] | None], ...]:
+    """For each column: the attribute it fills and how `Model._init_from_db` converts its value (None: as it is)."""
+    meta = model._meta
+    native = {key for key, _, _ in meta.db_native_fields}
+    by_type = {key: field.field_type for key, _, field in meta.db_default_fields}
+    loaders = []
+    for column in columns:
+        field = meta.fields_map[column]
+        convert: Callable[[Any], Any] | None
+        if column in native:
+            convert = None
+        elif column in by_type:
+            make = by_type[column]
+            convert = lambda value, make=make: value if value is None else make(value)  # noqa: E731
+        else:
+            convert = field.to_python_value
+        loaders.append((column, meta.fields_db_projection_reverse.get(column, column), convert))
+    return tuple(loaders)
+
+
+def load(model: type[M], row: Mapping[str, Any], columns: Sequence[str]) -> M:
+    """An instance of `model` read from `row` (keyed by column, as `select_in` returns it), converted as
+    `Model._init_from_db` converts, for only `columns`: the others are not set, so reading one raises
+    AttributeError instead of giving a default, and the instance is marked partial as the ORM's `.only()` does."""
+    obj = model.__new__(model)
+    state = obj.__dict__
+    meta = model._meta
+    state.update(_partial=True, _saved_in_db=True, _await_when_save={},
+                 _custom_generated_pk=meta.db_pk_column not in meta.generated_db_fields)
+    for column, attribute, convert in _loaders(model, tuple(columns)):
+        value = row[column]
+        state[attribute] = value if convert is None else convert(value)
     return obj
 
 

@@ -16,9 +16,10 @@ from tortoise.fields.data import CharEnumFieldInstance, IntEnumFieldInstance
 from tortoise.models import Model
 
 from domain.enums import TaskType, Trigger
-from domain.models import TaskEvent, TaskExecution, Workspace
-from domain.services.bulk import _converter, build, insert_rows, select_in
+from domain.models import Task, TaskEvent, TaskExecution, Workspace
+from domain.services.bulk import _converter, build, insert_rows, load, select_in
 from domain.services.effects import Effects
+from domain.services.runs import CLAIMED_COLUMNS
 from domain.services.task_rules import Capabilities, TaskDraft
 from domain.services.tasks import create_tasks
 from domain.state_machine import TaskStatus
@@ -85,3 +86,20 @@ def test_converter_shortcuts_give_what_to_db_value_gives(db: str) -> None:
                 assert _outcome(_converter(model, name), value) == expected, (model.__name__, name, value)
                 checked += 1
     assert checked > 50
+
+
+async def test_load_reads_the_columns_it_is_given_as_the_orm_does(db: str) -> None:
+    workspace = await Workspace.create(name="load")
+    draft = TaskDraft(title="t", task_type=TaskType.API_CALL, labels=["a"], scheduled_for=datetime.now(UTC),
+                      execution_config={"apiEndpoint": "http://127.0.0.1:9/", "headers": {"X-A": "é"}})
+    (task,) = await create_tasks(str(workspace.id), [draft], actor="test", effects=Effects(), capabilities=Capabilities())
+    conn = connections.get("default")
+    (whole,) = await select_in(conn, Task, "id", [task.id])
+    (claimed,) = await select_in(conn, Task, "id", [task.id], columns=CLAIMED_COLUMNS)
+    orm, loaded = Task._init_from_db(**whole), load(Task, claimed, CLAIMED_COLUMNS)
+    for column in CLAIMED_COLUMNS:
+        assert getattr(loaded, column) == getattr(orm, column), column
+        assert type(getattr(loaded, column)) is type(getattr(orm, column)), column
+    assert loaded._partial and loaded._saved_in_db
+    with pytest.raises(AttributeError):
+        _ = loaded.labels  # not read: no silent default
