@@ -4,9 +4,10 @@ own values, in one statement, and SELECT of the rows whose key is in a list (Pos
 Values go through each field's `to_db_value`, as Tortoise's own inserts do. The worker's group commit
 (`domain/services/runs.py`) and bulk creation use them to write a batch of tasks in a constant number of statements.
 
-On PostgreSQL each column travels as one array parameter (`unnest($1::uuid[], $2::text[], ...)`), so a statement's
-text depends on its columns only, never on how many rows it writes: asyncpg prepares it once per connection and
-PostgreSQL plans it once, where a VALUES list of N rows would be a new statement for every batch size.
+On PostgreSQL each column travels as one array parameter (`unnest($1::uuid[], $2::text[], ...)`), or as one value
+when every row has the same, so a statement's text depends on its columns only, never on how many rows it writes:
+asyncpg prepares it once per connection and PostgreSQL plans it once, where a VALUES list of N rows would be a new
+statement for every batch size.
 """
 
 from __future__ import annotations
@@ -106,16 +107,6 @@ def _db_value(model: type[Model], name: str, value: Any) -> Any:
     return model._meta.fields_map[name].to_db_value(value, model)
 
 
-def _pg_column_values(model: type[Model], names: Sequence[str], rows: Sequence[Any], get: Any) -> list[list[Any]]:
-    """One array per column of `names`: `get(row, name)` of every row, as asyncpg takes it."""
-    columns = []
-    for name in names:
-        convert = _pg_converter(model, name)
-        columns.append([get(row, name) for row in rows] if convert is None else
-                       [convert(get(row, name)) for row in rows])
-    return columns
-
-
 @functools.cache
 def _pg_converter(model: type[Model], name: str) -> Callable[[Any], Any] | None:
     """`_converter` for asyncpg, or None where asyncpg takes the value as it is: a UUID column takes UUID objects
@@ -156,26 +147,72 @@ def _converter(model: type[Model], name: str) -> Callable[[Any], Any]:
     return slow
 
 
+def _pg_params(
+    model: type[Model], names: Sequence[str], rows: Sequence[Any], get: Any
+) -> tuple[list[Any], tuple[bool, ...]]:
+    """The parameters of a multi-row statement, one per column of `names`: a single value when every row has the
+    same (`shared`: converted once, and one value for asyncpg to encode instead of one per row), else an array of
+    every row's value. The first column is always an array: it carries the rows.
+
+    Rows of one batch share most values (the same moment, status, reason, workspace): an end of 200 tasks sends
+    a third of the values it would send as arrays alone. JSON values count as shared only when they are the same
+    object (equal is not enough: 1 and 1.0 are equal but encode differently).
+    """
+    params: list[Any] = []
+    shared: list[bool] = []
+    for i, name in enumerate(names):
+        values = [get(row, name) for row in rows]
+        convert = _pg_converter(model, name)
+        first = values[0]
+        if i and (all(v is first for v in values) if _is_json(model, name) else all(v == first for v in values)):
+            params.append(first if convert is None else convert(first))
+            shared.append(True)
+        else:
+            params.append(values if convert is None else [convert(v) for v in values])
+            shared.append(False)
+    return params, tuple(shared)
+
+
 @functools.cache
-def _pg_insert_sql(model: type[Model], names: tuple[str, ...], generated: str | None) -> str:
+def _is_json(model: type[Model], name: str) -> bool:
+    return isinstance(model._meta.fields_map[name], JSONField)
+
+
+def _pg_sources(model: type[Model], names: tuple[str, ...], shared: tuple[bool, ...]) -> tuple[dict[str, str], str]:
+    """Per column, the SQL expression of its value (`v."col"` from the unnested arrays, `$n::type` when shared),
+    and the `unnest(...) AS v(...)` clause of the array columns."""
+    column = model._meta.fields_db_projection
+    source, arrays, alias = {}, [], []
+    for i, (name, one) in enumerate(zip(names, shared, strict=True), 1):
+        if one:
+            source[name] = f"${i}::{_pg_type(model, name)}"
+        else:
+            source[name] = f'v."{column[name]}"'
+            arrays.append(f"${i}::{_pg_type(model, name)}[]")
+            alias.append(f'"{column[name]}"')
+    return source, f"unnest({', '.join(arrays)}) AS v({', '.join(alias)})"
+
+
+@functools.lru_cache(maxsize=256)
+def _pg_insert_sql(model: type[Model], names: tuple[str, ...], generated: str | None, shared: tuple[bool, ...]) -> str:
     meta = model._meta
     columns = ", ".join(f'"{meta.fields_db_projection[name]}"' for name in names)
-    arrays = ", ".join(f"${i}::{_pg_type(model, name)}[]" for i, name in enumerate(names, 1))
+    source, rows = _pg_sources(model, names, shared)
     returning = f' RETURNING "{generated}"' if generated else ""
-    return f'INSERT INTO "{meta.db_table}" ({columns}) SELECT * FROM unnest({arrays}){returning}'
+    return (f'INSERT INTO "{meta.db_table}" ({columns}) SELECT {", ".join(source[n] for n in names)} FROM {rows}'
+            f"{returning}")
 
 
-@functools.cache
-def _pg_update_sql(model: type[Model], names: tuple[str, ...], where: tuple[str, ...]) -> str:
+@functools.lru_cache(maxsize=256)
+def _pg_update_sql(model: type[Model], names: tuple[str, ...], where: tuple[str, ...], shared: tuple[bool, ...]) -> str:
     meta = model._meta
     column = {name: meta.fields_db_projection[name] for name in (*names, *where)}
     pk = names[0]
-    arrays = ", ".join(f"${i}::{_pg_type(model, name)}[]" for i, name in enumerate(names, 1))
-    alias = ", ".join(f'"{column[name]}"' for name in names)
-    conditions = [f't."{column[pk]}" = v."{column[pk]}"']
+    source, rows = _pg_sources(model, names, shared)
+    conditions = [f't."{column[pk]}" = {source[pk]}']
     conditions += [f't."{column[name]}" = ${len(names) + i}' for i, name in enumerate(where, 1)]
-    assignments = ", ".join(f'"{column[n]}" = v."{column[n]}"' for n in names[1:])
-    return (f'UPDATE "{meta.db_table}" AS t SET {assignments} FROM unnest({arrays}) AS v({alias}) '
+    assignments = ", ".join(f'"{column[n]}" = {source[n]}' for n in names[1:])
+    return (f'UPDATE "{meta.db_table}" AS t SET {assignments} FROM {rows} '
             f'WHERE {" AND ".join(conditions)} RETURNING t."{column[pk]}"')
 
 
@@ -199,8 +236,8 @@ async def insert_rows(conn: BaseDBAsyncClient, objs: Sequence[M]) -> None:
         chunks = [objs[i:i + size] for i in range(0, len(objs), size)]
     for chunk in chunks:
         if conn.capabilities.dialect == "postgres":
-            sql = _pg_insert_sql(model, tuple(names), generated)
-            values = _pg_column_values(model, names, chunk, getattr)
+            values, shared = _pg_params(model, names, chunk, getattr)
+            sql = _pg_insert_sql(model, tuple(names), generated, shared)
         else:
             sql, values = _values_insert(model, names, chunk, generated)
         if generated is None:
@@ -245,8 +282,8 @@ async def update_rows(
     names = (pk, *(name for name in rows[0] if name != pk))
     where = where or {}
     if conn.capabilities.dialect == "postgres":
-        sql = _pg_update_sql(model, names, tuple(where))
-        values: list[Any] = _pg_column_values(model, names, rows, dict.__getitem__)
+        values, shared = _pg_params(model, names, rows, dict.__getitem__)
+        sql = _pg_update_sql(model, names, tuple(where), shared)
         values += [_db_value(model, name, value) for name, value in where.items()]
     else:
         sql, values = _values_update(model, names, rows, where)
@@ -315,7 +352,8 @@ async def select_in(
     where = where or {}
     dialect = conn.capabilities.dialect
     if dialect == "postgres":
-        keys = _pg_column_values(model, [key], values, lambda value, _: value)[0]
+        convert = _pg_converter(model, key)
+        keys = list(values) if convert is None else [convert(value) for value in values]
     else:
         keys = [_converter(model, key)(value) for value in values]
     sql = _select_sql(model, None if columns is None else tuple(columns), key, tuple(where), lock, dialect,

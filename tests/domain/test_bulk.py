@@ -16,8 +16,8 @@ from tortoise.fields.data import CharEnumFieldInstance, IntEnumFieldInstance
 from tortoise.models import Model
 
 from domain.enums import TaskType, Trigger
-from domain.models import Task, TaskEvent, TaskExecution, Workspace
-from domain.services.bulk import _converter, build, insert_rows, load, select_in
+from domain.models import ExecutionLogLine, Task, TaskEvent, TaskExecution, Workspace
+from domain.services.bulk import _converter, build, insert_rows, load, select_in, update_rows
 from domain.services.effects import Effects
 from domain.services.runs import CLAIMED_COLUMNS
 from domain.services.task_rules import Capabilities, TaskDraft
@@ -103,3 +103,33 @@ async def test_load_reads_the_columns_it_is_given_as_the_orm_does(db: str) -> No
     assert loaded._partial and loaded._saved_in_db
     with pytest.raises(AttributeError):
         _ = loaded.labels  # not read: no silent default
+
+
+async def test_rows_sharing_values_are_written_each_with_its_own(db: str) -> None:
+    """On PostgreSQL a value every row shares travels once: rows still get their own values, identical rows are
+    all inserted, and JSON values that are equal but not the same object keep their own encoding."""
+    workspace = await Workspace.create(name="shared")
+    drafts = [TaskDraft(title="same", task_type=TaskType.API_CALL,
+                        execution_config={"apiEndpoint": "http://127.0.0.1:9/", "body": body})
+              for body in ({"n": 1}, {"n": 1.0}, {"n": 1})]
+    tasks = await create_tasks(str(workspace.id), drafts, actor="test", effects=Effects(), capabilities=Capabilities())
+    stored = {str(t.id): t for t in await Task.filter(workspace_id=workspace.id)}
+    bodies = [stored[str(t.id)].execution_config["body"]["n"] for t in tasks]
+    assert [type(b) for b in bodies] == [int, float, int]
+    at = datetime.now(UTC)
+    lines = [build(ExecutionLogLine, execution_id=None, workspace_id=workspace.id, at=at, level="INFO",
+                   message="same", step=None) for _ in range(3)]
+    execution = build(TaskExecution, id=uuid.uuid4(), task_id=tasks[0].id, workspace_id=workspace.id,
+                      attempt_number=1, triggered_by=Trigger.CREATE, status="RUNNING", started_at=at)
+    conn = connections.get("default")
+    await insert_rows(conn, [execution])  # one row: every column but the first is shared
+    for line in lines:
+        line.execution_id = execution.id
+    await insert_rows(conn, lines)  # identical rows: all three are written, each gets its id
+    assert len({line.id for line in lines}) == 3
+    assert await ExecutionLogLine.filter(execution_id=execution.id).count() == 3
+    changed = await update_rows(conn, Task, [{"id": t.id, "title": "renamed", "max_retries": i}
+                                             for i, t in enumerate(tasks)], where={"status": tasks[0].status})
+    assert changed == {str(t.id) for t in tasks}
+    after = {str(t.id): t for t in await Task.filter(workspace_id=workspace.id)}
+    assert [(after[str(t.id)].title, after[str(t.id)].max_retries) for t in tasks] == [("renamed", i) for i in range(3)]
