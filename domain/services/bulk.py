@@ -23,7 +23,7 @@ from tortoise.fields import DatetimeField, Field, JSONField, UUIDField
 from tortoise.fields.data import CharEnumFieldInstance, IntEnumFieldInstance
 from tortoise.models import Model
 
-__all__ = ["build", "insert_rows", "load", "select_in", "update_rows"]
+__all__ = ["assign", "build", "insert_rows", "load", "select_in", "update_rows"]
 
 M = TypeVar("M", bound=Model)
 
@@ -101,6 +101,28 @@ def load(model: type[M], row: Mapping[str, Any], columns: Sequence[str]) -> M:
         value = row[column]
         state[attribute] = value if convert is None else convert(value)
     return obj
+
+
+@functools.cache
+def _relations(model: type[Model]) -> frozenset[str]:
+    meta = model._meta
+    return frozenset(meta.fk_fields | meta.o2o_fields | meta.backward_fk_fields | meta.backward_o2o_fields
+                     | meta.m2m_fields)
+
+
+def assign(obj: Model, values: Mapping[str, Any]) -> None:
+    """`setattr(obj, name, value)` for each of `values`, written straight to the instance for plain fields (what
+    Tortoise's `__setattr__` does for them, after two checks per call); relations still go through `setattr`."""
+    if not _relations(type(obj)).isdisjoint(values):
+        for name, value in values.items():
+            setattr(obj, name, value)
+        return
+    state = obj.__dict__
+    pending = state.get("_await_when_save")
+    if pending:  # an async default not yet awaited is replaced, as __setattr__ does
+        for name in values:
+            pending.pop(name, None)
+    state.update(values)
 
 
 def _db_value(model: type[Model], name: str, value: Any) -> Any:

@@ -28,7 +28,7 @@ from tortoise.transactions import in_transaction
 from domain.enums import ExecutionStatus, Trigger
 from domain.models import Task, TaskEvent, TaskExecution
 from domain.retry import next_attempt_at, should_retry
-from domain.services.bulk import build, insert_rows, load, select_in, update_rows
+from domain.services.bulk import assign, build, insert_rows, load, select_in, update_rows
 from domain.services.effects import Effects
 from domain.services.group_commit import GroupCommit, per_loop
 from domain.services.messages import enqueue_message
@@ -208,8 +208,7 @@ async def _close_execution(
     execution = claim.execution
     values = {"status": status, "completed_at": now, "duration_ms": _duration_ms(execution, now), **fields}
     await TaskExecution.filter(id=execution.id, status=ExecutionStatus.RUNNING).using_db(conn).update(**values)
-    for name, value in values.items():
-        setattr(execution, name, value)
+    assign(execution, values)
 
 
 @dataclass
@@ -266,8 +265,7 @@ async def _end_group(items: list[_End], effects: Effects) -> set[int]:
                 await _notice(conn, item.claim.task, *item.notice)
         await append_events(conn, events)
     for item in ended:
-        for name, value in item.execution.items():
-            setattr(item.claim.execution, name, value)
+        assign(item.claim.execution, item.execution)
     await effects.after_commit(events, [m.task for m in moved])
     return {id(item) for item in ended}
 

@@ -23,7 +23,7 @@ from tortoise.transactions import in_transaction
 
 from domain.errors import InvalidTransition
 from domain.models import Task, TaskEvent
-from domain.services.bulk import build, insert_rows, update_rows
+from domain.services.bulk import assign, build, insert_rows, update_rows
 from domain.services.effects import Effects
 from domain.state_machine import RUN_ENDING_STATES, TaskStatus, can_transition
 
@@ -129,8 +129,7 @@ async def apply_transitions(
         if id(move) not in written:
             continue
         from_status, fields = written[id(move)]
-        for name, value in fields.items():
-            setattr(move.task, name, value)
+        assign(move.task, fields)
         moved.append(move)
         new_events.append(_event(move.task, from_status, actor=actor, reason=move.reason,
                                  execution_id=move.execution_id, at=now))

@@ -11,13 +11,14 @@ from typing import Any
 
 import pytest
 from tortoise import Tortoise, connections
+from tortoise.exceptions import ValidationError
 from tortoise.fields import DatetimeField, JSONField, UUIDField
 from tortoise.fields.data import CharEnumFieldInstance, IntEnumFieldInstance
 from tortoise.models import Model
 
 from domain.enums import TaskType, Trigger
 from domain.models import ExecutionLogLine, Task, TaskEvent, TaskExecution, Workspace
-from domain.services.bulk import _converter, build, insert_rows, load, select_in, update_rows
+from domain.services.bulk import _converter, assign, build, insert_rows, load, select_in, update_rows
 from domain.services.effects import Effects
 from domain.services.runs import CLAIMED_COLUMNS
 from domain.services.task_rules import Capabilities, TaskDraft
@@ -133,3 +134,15 @@ async def test_rows_sharing_values_are_written_each_with_its_own(db: str) -> Non
     assert changed == {str(t.id) for t in tasks}
     after = {str(t.id): t for t in await Task.filter(workspace_id=workspace.id)}
     assert [(after[str(t.id)].title, after[str(t.id)].max_retries) for t in tasks] == [("renamed", i) for i in range(3)]
+
+
+def test_assign_sets_fields_as_setattr_does(db: str) -> None:
+    values = {"status": "SUCCESS", "duration_ms": 5, "output": {"a": 1}, "task_id": uuid.uuid4()}
+    by_setattr, by_assign = build(TaskExecution), build(TaskExecution)
+    for name, value in values.items():
+        setattr(by_setattr, name, value)
+    assign(by_assign, values)
+    assert _state(by_assign, skip=("id",)) == _state(by_setattr, skip=("id",))
+    event = build(TaskEvent)
+    with pytest.raises(ValidationError):  # a relation still goes through Tortoise's own checks
+        assign(event, {"task": "not a task"})
