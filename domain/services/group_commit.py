@@ -78,7 +78,10 @@ _REGISTRY: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[object, Gro
 def per_loop(key: object, make: Callable[[], GroupCommit[T, R]]) -> GroupCommit[T, R]:
     """The GroupCommit named `key` of the running event loop, made on first use (futures belong to one loop)."""
     loop = asyncio.get_running_loop()
-    batches = _REGISTRY.setdefault(loop, {})
-    if key not in batches:
-        batches[key] = make()
-    return batches[key]
+    batches = _REGISTRY.get(loop)  # not setdefault: that makes a weak reference on every call
+    if batches is None:
+        batches = _REGISTRY[loop] = {}
+    group = batches.get(key)
+    if group is None:
+        group = batches[key] = make()
+    return group
