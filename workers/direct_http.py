@@ -217,9 +217,9 @@ class DirectClient:
                         if reason
                         else httpx.codes.get_reason_phrase(response.status)
                     )
-                    _httpx_logger.info(
-                        'HTTP Request: %s %s "HTTP/1.1 %d %s"', method, safe_url(url), response.status, reason_phrase
-                    )
+                    if _httpx_logger.isEnabledFor(logging.INFO):  # the URL is formatted only for a kept line
+                        _httpx_logger.info('HTTP Request: %s %s "HTTP/1.1 %d %s"', method, safe_url(url),
+                                           response.status, reason_phrase)
                     response_headers = httpx.Headers(response.raw_headers)
                     if response.status not in _REDIRECT_STATUSES or "Location" not in response_headers:
                         body, complete = await _read_capped(response, max_bytes)
