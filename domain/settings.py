@@ -96,6 +96,10 @@ class Settings(BaseSettings):
     event_loop: Literal["auto", "asyncio", "uvloop"] = Field("auto", description="event loop of `serve`, `worker` "
                                                              "and `scheduler` processes: auto = uvloop when "
                                                              "installed, else asyncio")
+    worker_poll_ms: int = Field(100, ge=10, le=60_000, description="the longest an idle worker waits before it "
+                                "asks the broker for messages again (Dramatiq's worker timeout, 1000 ms by its "
+                                "default): on Redis, which is polled, the first task after a quiet spell starts "
+                                "within it")
 
     # -- metrics and tracing ------------------------------------------------------------------------------
     metrics_enabled: bool = Field(True, description="serve Prometheus metrics at the API's /metrics")

@@ -147,7 +147,7 @@ async def drill_broker(private_redis: RedisServer, db: str) -> AsyncIterator[tup
 # -- ordinary work, per broker ---------------------------------------------------------------------------------
 
 async def test_automatic_api_calls_complete_in_a_worker_process_with_one_execution_each(
-    effects: Effects, target: DrillTarget
+    effects: Effects, target: DrillTarget, worker: WorkerProcess
 ) -> None:
     # Given 20 AUTOMATIC API_CALL tasks, dispatched to the broker after commit
     run = uuid.uuid4().hex[:8]
@@ -166,6 +166,8 @@ async def test_automatic_api_calls_complete_in_a_worker_process_with_one_executi
     assert {(r.status, r.attempt_number, r.triggered_by) for r in runs} == {(ExecutionStatus.SUCCESS, 1, Trigger.CREATE)}
     assert all(r.worker_id and not r.worker_id.endswith(f":{os.getpid()}") for r in runs), "ran in the test process"
     await nothing_in_progress()
+    # TASKLOOM_WORKER_POLL_MS (default 100) reached Dramatiq in the worker process, instead of its 1000 ms
+    assert "consumers ask for messages at least every 100 ms while idle" in worker.log()
     logging.getLogger(__name__).info("20 tasks through a worker process in %.2f s", elapsed)
 
 

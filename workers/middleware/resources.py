@@ -136,7 +136,10 @@ class Resources(Middleware):
 
         self.runtime = loop_thread.run_coroutine(open_())
         tune_gc(self.settings.gc_threshold)  # a worker process of its own: it has started up
-        logger.info("worker %s ready", self.runtime.worker_id)
+        # Dramatiq's consumers (made after this hook) back off to this between asks of an idle Redis queue.
+        worker.worker_timeout = self.settings.worker_poll_ms
+        logger.info("worker %s ready; consumers ask for messages at least every %d ms while idle",
+                    self.runtime.worker_id, worker.worker_timeout)
 
     def before_worker_shutdown(self, broker: dramatiq.Broker, worker: dramatiq.Worker) -> None:
         if not self._owned or self.runtime is None:
