@@ -33,6 +33,9 @@ from workers.broker import DramatiqDispatcher, setup_broker
 SECRET = "sk-never-log-me-4242"
 #: A Redis database of these tests alone: the broker tests purge theirs (7) whenever they start.
 REDIS_URL = "redis://127.0.0.1:6379/11"
+#: The scheduler test's broker: no worker consumes it, so the task it queues stays QUEUED (the module's worker,
+#: polling every 100 ms, would run it, fail it and have the scheduler queue it a second time).
+SCHEDULER_REDIS_URL = "redis://127.0.0.1:6379/8"
 
 
 @pytest_asyncio.fixture(scope="module")
@@ -163,9 +166,9 @@ async def test_serve_with_two_processes_adds_up_their_series_on_every_scrape(dat
 
 async def test_the_scheduler_exposes_the_changes_it_commits(database_url: str, db: str, tmp_path: Path) -> None:
     # Given `taskloom scheduler` with its metrics on a free port, and a bot task due in a second
-    require(REDIS_URL, "Redis")
+    require(SCHEDULER_REDIS_URL, "Redis")
     port = free_port()
-    env = worker_env(database_url, REDIS_URL, tmp_path / "artifacts")
+    env = worker_env(database_url, SCHEDULER_REDIS_URL, tmp_path / "artifacts")
     env.update(TASKLOOM_SCHEDULER_METRICS_PORT=str(port))
     with (tmp_path / "scheduler.log").open("wb") as log:
         proc = subprocess.Popen([str(TASKLOOM), "scheduler"], env=env, cwd=tmp_path, stdout=log,
@@ -187,4 +190,4 @@ async def test_the_scheduler_exposes_the_changes_it_commits(database_url: str, d
         assert sample(text, "taskloom_events_published_total", to_status="QUEUED") == 1
     finally:
         scheduler.kill()
-        purge(REDIS_URL)
+        purge(SCHEDULER_REDIS_URL)
