@@ -9,7 +9,8 @@ from datetime import datetime
 from tortoise import connections
 
 from domain.models import ExecutionLogLine
-from domain.services.bulk import build, insert_rows
+from domain.services.bulk import insert_rows
+from domain.services.rows import build
 
 __all__ = ["LineDraft", "append_batches", "append_lines", "lines_after"]
 

@@ -28,10 +28,11 @@ from tortoise.transactions import in_transaction
 from domain.enums import ExecutionStatus, Trigger
 from domain.models import Task, TaskEvent, TaskExecution
 from domain.retry import next_attempt_at, should_retry
-from domain.services.bulk import assign, build, insert_rows, load, select_in, update_rows
+from domain.services.bulk import insert_rows, select_in, update_rows
 from domain.services.effects import Effects
 from domain.services.group_commit import GroupCommit, per_loop
 from domain.services.messages import enqueue_message
+from domain.services.rows import assign, build, load
 from domain.services.transitions import Move, append_events, apply_transitions
 from domain.state_machine import TaskStatus
 

@@ -23,8 +23,9 @@ from domain.enums import ExecutionType, TaskType, Trigger
 from domain.errors import FieldError, InvalidTransition, NotFound, ValidationFailed
 from domain.models import Task, TaskEvent, TaskLabel
 from domain.schedule import next_due
-from domain.services.bulk import build, insert_rows
+from domain.services.bulk import insert_rows
 from domain.services.effects import Effects
+from domain.services.rows import build
 from domain.services.task_rules import Capabilities, TaskDraft, check_draft, initial_status, start_status
 from domain.services.transitions import record_creations, transition
 from domain.state_machine import ACTIVE_STATES, RUN_ENDING_STATES, TaskStatus

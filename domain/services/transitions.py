@@ -23,8 +23,9 @@ from tortoise.transactions import in_transaction
 
 from domain.errors import InvalidTransition
 from domain.models import Task, TaskEvent
-from domain.services.bulk import assign, build, insert_rows, update_rows
+from domain.services.bulk import insert_rows, update_rows
 from domain.services.effects import Effects
+from domain.services.rows import assign, build
 from domain.state_machine import RUN_ENDING_STATES, TaskStatus, can_transition
 
 __all__ = ["Move", "append_events", "apply_transition", "apply_transitions", "record_creations", "transition"]

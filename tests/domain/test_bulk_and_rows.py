@@ -1,5 +1,6 @@
-"""domain/services/bulk.py: `build` makes the same instance as `Model.construct`, and `select_in` reads the rows
-whose key is in a list and which meet its conditions, on the real database."""
+"""domain/services/bulk.py and rows.py on the real database: `build`, `load` and `assign` give what Tortoise's own
+paths give, `select_in` reads the listed rows meeting its conditions, the converters' shortcuts agree with
+`to_db_value`, and rows sharing values are still written each with its own."""
 
 from __future__ import annotations
 
@@ -18,8 +19,9 @@ from tortoise.models import Model
 
 from domain.enums import TaskType, Trigger
 from domain.models import ExecutionLogLine, Task, TaskEvent, TaskExecution, Workspace
-from domain.services.bulk import _converter, assign, build, insert_rows, load, select_in, update_rows
+from domain.services.bulk import _converter, insert_rows, select_in, update_rows
 from domain.services.effects import Effects
+from domain.services.rows import assign, build, load
 from domain.services.runs import CLAIMED_COLUMNS
 from domain.services.task_rules import Capabilities, TaskDraft
 from domain.services.tasks import create_tasks
