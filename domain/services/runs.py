@@ -150,12 +150,9 @@ async def _claim_group(requests: list[_ClaimRequest], effects: Effects) -> dict[
         earlier = await select_in(conn, TaskExecution, "task_id", [m.task.id for m in moved], columns=["task_id"])
         attempts = Counter(str(row["task_id"]) for row in earlier)
         executions = [
-            build(TaskExecution, id=uuid.UUID(m.execution_id), task_id=m.task.id,
-                                    workspace_id=m.task.workspace_id,
-                                    attempt_number=attempts.get(str(m.task.id), 0) + 1,
-                                    triggered_by=m.task.trigger or Trigger.CREATE,
-                                    worker_id=worker_of[str(m.task.id)], status=ExecutionStatus.RUNNING,
-                                    started_at=now)
+            build(TaskExecution, id=uuid.UUID(m.execution_id), task_id=m.task.id, workspace_id=m.task.workspace_id,
+                  attempt_number=attempts.get(str(m.task.id), 0) + 1, triggered_by=m.task.trigger or Trigger.CREATE,
+                  worker_id=worker_of[str(m.task.id)], status=ExecutionStatus.RUNNING, started_at=now)
             for m in moved
         ]
         await insert_rows(conn, executions)
@@ -182,9 +179,9 @@ async def heartbeat(claims: Sequence[Claim]) -> list[bool]:
 async def still_running(claims: Sequence[Claim]) -> list[bool]:
     """Whether each task of `claims` is still IN_PROGRESS for its worker (one cheap read, polled for
     cancellation)."""
-    rows = await Task.filter(id__in=list({c.task.id for c in claims}), status=TaskStatus.IN_PROGRESS).values_list(
-        "id", "claimed_by")
-    holder = {str(task_id): worker_id for task_id, worker_id in rows}
+    rows = await select_in(connections.get("default"), Task, "id", list({c.task.id for c in claims}),
+                           where={"status": TaskStatus.IN_PROGRESS}, columns=["id", "claimed_by"])
+    holder = {str(row["id"]): row["claimed_by"] for row in rows}
     return [holder.get(str(c.task.id)) == c.worker_id for c in claims]
 
 
@@ -206,10 +203,9 @@ async def _notice(conn: BaseDBAsyncClient, task: Task, kind: str, data: dict[str
 async def _close_execution(
     conn: BaseDBAsyncClient, claim: Claim, status: ExecutionStatus, now: datetime, **fields: Any
 ) -> None:
-    execution = claim.execution
-    values = {"status": status, "completed_at": now, "duration_ms": _duration_ms(execution, now), **fields}
-    await TaskExecution.filter(id=execution.id, status=ExecutionStatus.RUNNING).using_db(conn).update(**values)
-    assign(execution, values)
+    values = _closing(claim, status, now, **fields)
+    await TaskExecution.filter(id=claim.execution.id, status=ExecutionStatus.RUNNING).using_db(conn).update(**values)
+    assign(claim.execution, values)
 
 
 @dataclass
