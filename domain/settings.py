@@ -98,8 +98,9 @@ class Settings(BaseSettings):
                                                              "installed, else asyncio")
     worker_poll_ms: int = Field(100, ge=10, le=60_000, description="the longest an idle worker waits before it "
                                 "asks the broker for messages again (Dramatiq's worker timeout, 1000 ms by its "
-                                "default): on Redis, which is polled, the first task after a quiet spell starts "
-                                "within it")
+                                "default); on Redis a doorbell wakes idle workers as soon as a message is sent, "
+                                "so this bounds only what comes without one (messages re-queued from a dead "
+                                "worker, or sent while the doorbell reconnects)")
 
     # -- metrics and tracing ------------------------------------------------------------------------------
     metrics_enabled: bool = Field(True, description="serve Prometheus metrics at the API's /metrics")

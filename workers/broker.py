@@ -1,7 +1,8 @@
 """The broker from `TASKLOOM_BROKER_URL`, THE middleware list, and the Dramatiq-backed Dispatcher.
 
 - `memory://`: a StubBroker whose worker threads run inside `taskloom serve` (the embedded default);
-- `redis://…`: RedisBroker;  `amqp://…`: RabbitmqBroker.
+- `redis://…`: RedisBroker, with a doorbell that wakes idle workers at once (`workers/doorbell.py`);
+- `amqp://…`: RabbitmqBroker.
 
 Priorities: each TaskPriority has its own queue and actor; an actor's `priority` makes a worker start the
 prefetched messages of higher-priority queues first (dramatiq: lower number = sooner).
@@ -104,9 +105,9 @@ def build_broker(settings: Settings, *, host_loop: asyncio.AbstractEventLoop | N
     if url.startswith("memory://"):
         return StubBroker(middleware=middleware)
     if url.startswith(("redis://", "rediss://")):
-        from dramatiq.brokers.redis import RedisBroker
+        from workers.doorbell import DoorbellRedisBroker
 
-        return RedisBroker(url=url, middleware=middleware)
+        return DoorbellRedisBroker(url=url, middleware=middleware)
     from dramatiq.brokers.rabbitmq import RabbitmqBroker
 
     return RabbitmqBroker(url=url, middleware=middleware)
