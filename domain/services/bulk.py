@@ -22,7 +22,7 @@ from tortoise.fields import DatetimeField, Field, JSONField, UUIDField
 from tortoise.fields.data import CharEnumFieldInstance, IntEnumFieldInstance
 from tortoise.models import Model
 
-__all__ = ["insert_rows", "select_in", "update_rows"]
+__all__ = ["array_types", "insert_rows", "select_in", "update_rows"]
 
 M = TypeVar("M", bound=Model)
 
@@ -145,6 +145,12 @@ def _pg_update_sql(model: type[Model], names: tuple[str, ...], where: tuple[str,
 
 def _pg_type(model: type[Model], name: str) -> str:
     return str(model._meta.fields_map[name].get_for_dialect("postgres", "SQL_TYPE"))
+
+
+def array_types(models: Sequence[type[Model]]) -> list[str]:
+    """The PostgreSQL array types these statements may bind for `models`' columns (`UUID[]`, `JSONB[]`, ...)."""
+    found = {f"{_pg_type(model, name)}[]" for model in models for name in model._meta.fields_db_projection}
+    return sorted(found)
 
 
 async def insert_rows(conn: BaseDBAsyncClient, objs: Sequence[M]) -> None:

@@ -4,6 +4,7 @@ paths give, `select_in` reads the listed rows meeting its conditions, the conver
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import uuid
 from collections.abc import Callable
@@ -11,11 +12,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from conftest import PG_SERVER_URL
 from tortoise import Tortoise, connections
 from tortoise.exceptions import ValidationError
 from tortoise.fields import DatetimeField, JSONField, UUIDField
 from tortoise.fields.data import CharEnumFieldInstance, IntEnumFieldInstance
 from tortoise.models import Model
+from tortoise.transactions import in_transaction
 
 from domain.enums import TaskType, Trigger
 from domain.models import ExecutionLogLine, Task, TaskEvent, TaskExecution, Workspace
@@ -148,3 +151,20 @@ def test_assign_sets_fields_as_setattr_does(db: str) -> None:
     event = build(TaskEvent)
     with pytest.raises(ValidationError):  # a relation still goes through Tortoise's own checks
         assign(event, {"task": "not a task"})
+
+
+@pytest.mark.skipif(not PG_SERVER_URL, reason="asyncpg's pool hooks: PostgreSQL only")
+async def test_pooled_connections_know_the_array_types_and_skip_the_reset(db: str) -> None:
+    """A new pooled connection binds the array types of the multi-row statements without a catalogue lookup
+    (`prepare_connection`), and goes back to the pool without asyncpg's reset statement (`keep_session`)."""
+    await connections.get("default")._expire_connections()  # from here on, each connection is a new one
+    names = [f"pool {uuid.uuid4()}" for _ in range(3)]
+    sent: list[str] = []
+    async with in_transaction() as tx:
+        tx._connection.add_query_logger(lambda record: sent.append(record.query))
+        now = datetime.now(UTC)
+        await insert_rows(tx, [build(Workspace, name=name, created_at=now) for name in names])  # UUID[], VARCHAR[]
+    await asyncio.sleep(0.1)  # the release (and a reset, if any) has run
+    assert any("unnest(" in query for query in sent), sent
+    assert not [query for query in sent if "typeinfo_tree" in query or "RESET ALL" in query], sent
+    assert await Workspace.filter(name__in=names).count() == 3
