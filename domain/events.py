@@ -12,6 +12,7 @@ lost, late or out of order can delay an event but never drop or reorder one.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from collections.abc import Callable
@@ -53,6 +54,8 @@ class EventBus:
 
     def __init__(self) -> None:
         self._listeners: list[NoticeListener] = []
+        self._unsent: dict[tuple[str, str], Notice] = {}
+        self._sender: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
         """Begin receiving notices from other processes (no-op for the in-process bus)."""
@@ -62,6 +65,27 @@ class EventBus:
 
     async def publish(self, notice: Notice) -> None:
         raise NotImplementedError
+
+    def notify(self, notice: Notice) -> None:
+        """Publish `notice` soon, without waiting for the server: a write's transaction is over before its notice
+        goes out. Notices of one kind and workspace that pile up meanwhile go out as one, the newest: a notice
+        only says "read past the last id you saw". A failed publish is logged."""
+        key = (notice.kind, notice.workspace_id)
+        unsent = self._unsent.get(key)
+        if unsent is None or unsent.id < notice.id:
+            self._unsent[key] = notice
+        loop = asyncio.get_running_loop()
+        if self._sender is None or self._sender.done() or self._sender.get_loop() is not loop:
+            self._sender = loop.create_task(self._send_unsent())
+
+    async def _send_unsent(self) -> None:
+        while self._unsent:
+            notices, self._unsent = list(self._unsent.values()), {}
+            for notice in notices:
+                try:
+                    await self.publish(notice)
+                except Exception:  # subscribers catch up from the table on the next notice or poll
+                    logger.exception("publishing %s notice %r failed", notice.kind, notice.id)
 
     def add_listener(self, listener: NoticeListener) -> None:
         self._listeners.append(listener)
@@ -82,6 +106,9 @@ class InMemoryBus(EventBus):
 
     async def publish(self, notice: Notice) -> None:
         self._deliver(notice)
+
+    def notify(self, notice: Notice) -> None:
+        self._deliver(notice)  # no server to wait for: at once, as `publish`
 
 
 def build_bus(events_url: str) -> EventBus:

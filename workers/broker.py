@@ -166,7 +166,9 @@ class DramatiqDispatcher(Dispatcher):
 
 
 def worker_effects(broker: dramatiq.Broker, settings: Settings) -> Effects:
-    """A worker process's effects: dispatch through `broker`, publish on the configured event bus."""
+    """A worker process's effects: dispatch through `broker`, notices handed to the configured event bus without
+    waiting for it."""
     from domain.events import build_bus
 
-    return Effects(dispatcher=DramatiqDispatcher(broker), bus=build_bus(settings.events_url_resolved))
+    return Effects(dispatcher=DramatiqDispatcher(broker), bus=build_bus(settings.events_url_resolved),
+                   notify_later=True)

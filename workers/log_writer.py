@@ -39,10 +39,7 @@ async def _store_batches(items: list[_Lines]) -> list[None]:
     for item, last in zip(items, lasts, strict=True):
         newest[(id(item.bus), item.workspace_id)] = (item.bus, last)
     for (_, workspace_id), (bus, last) in newest.items():
-        try:
-            await bus.publish(Notice("log", last, workspace_id))
-        except Exception:  # subscribers catch up from the table on the next notice
-            logger.exception("publishing log line %r failed", last)
+        bus.notify(Notice("log", last, workspace_id))
     return [None] * len(items)
 
 

@@ -23,6 +23,10 @@ class Effects:
 
     dispatcher: Dispatcher = field(default_factory=RecordingDispatcher)
     bus: EventBus = field(default_factory=InMemoryBus)
+    #: Hand notices to the bus without waiting for it (`EventBus.notify`): a worker's group-committed batch then
+    #: does not wait for a round trip to the bus. Off, a write's caller (an API mutation) answers only once its
+    #: notice has gone out.
+    notify_later: bool = False
 
     async def after_commit(self, events: Iterable[TaskEvent], tasks: Iterable[Task]) -> None:
         """Publish `events`, then dispatch those of `tasks` that are QUEUED.
@@ -38,8 +42,12 @@ class Effects:
         # (its newest event) says as much as one per event.
         newest = {str(event.workspace_id): event.id for event in events}
         for workspace_id, event_id in newest.items():
+            notice = Notice("event", event_id, workspace_id)
+            if self.notify_later:
+                self.bus.notify(notice)
+                continue
             try:
-                await self.bus.publish(Notice("event", event_id, workspace_id))
+                await self.bus.publish(notice)
             except Exception:  # subscribers catch up from the table on the next notice
                 logger.exception("publishing event %r failed", event_id)
         requests = [DispatchRequest(str(t.id), t.priority) for t in tasks if t.status == TaskStatus.QUEUED]

@@ -385,3 +385,37 @@ async def test_start_and_publish_fail_clearly_when_the_server_is_down(bus_class:
         with pytest.raises((OSError, RedisError)):
             await bus.publish(Notice("event", 1, "ws"))
         await bus.stop()
+
+
+async def test_notify_sends_without_waiting_and_folds_what_piles_up(backend: Backend) -> None:
+    # Given a listening bus and a publishing one
+    listener, publisher = backend.bus(), backend.bus()
+    received = inbox(listener)
+    await listener.start()
+
+    # When 200 notices of two workspaces are handed over in one go (a busy worker's batches, back to back)
+    for i in range(1, 201):
+        publisher.notify(Notice("event", i, f"ws-{i % 2}"))
+
+    # Then each workspace hears its newest notice, and far fewer than 200 went out
+    await eventually(lambda: {n.id for n in received} >= {199, 200}, "the newest notice of each workspace")
+    await asyncio.sleep(0.2)
+    assert len(received) < 200
+    assert [n.id for n in received if n.workspace_id == "ws-1"][-1] == 199
+    assert [n.id for n in received if n.workspace_id == "ws-0"][-1] == 200
+
+
+@pytest.mark.parametrize(("bus_class", "url"), [
+    pytest.param(PostgresBus, "postgres://postgres@127.0.0.1:{port}/postgres", id="postgres"),
+    pytest.param(RedisBus, "redis://127.0.0.1:{port}/6", id="redis"),
+])
+async def test_notify_logs_a_failed_publish(bus_class: type[EventBus], url: str, caplog: pytest.LogCaptureFixture,
+                                            ) -> None:
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))
+        bus = bus_class(url.format(port=closed.getsockname()[1]))  # type: ignore[call-arg]
+        with caplog.at_level(logging.ERROR, logger="domain.events"):
+            bus.notify(Notice("event", 5, "ws"))  # returns at once; the failure comes later, in the log
+            await eventually(lambda: any("publishing event notice 5 failed" in r.getMessage()
+                                         for r in caplog.records), "the failure in the log")
+        await bus.stop()
