@@ -32,19 +32,24 @@ class _Lines:
 
 
 async def _store_batches(items: list[_Lines]) -> list[None]:
+    results: list[None] = [None] * len(items)
+    items = [item for item in items if not item.taken]  # an attempt's end took these lines to write itself
     for item in items:
         item.taken = True
+    if not items:
+        return results
     lasts = await append_batches([(i.execution_id, i.workspace_id, i.lines) for i in items])
     newest: dict[tuple[int, str], tuple[EventBus, int]] = {}
     for item, last in zip(items, lasts, strict=True):
         newest[(id(item.bus), item.workspace_id)] = (item.bus, last)
     for (_, workspace_id), (bus, last) in newest.items():
         bus.notify(Notice("log", last, workspace_id))
-    return [None] * len(items)
+    return results
 
 
 class LogWriter:
-    """One per attempt: `push` never blocks the executor; `close` waits until every line is stored.
+    """One per attempt: `push` never blocks the executor; `close` waits until every line is stored, `take_unsent`
+    hands the lines no batch has taken yet to the attempt's end.
 
     Each line joins the loop's next log-line batch at once (no task or queue per attempt); lines pushed before
     that batch is written join the same entry. Batches are written in the order their lines were pushed, so an
@@ -67,7 +72,22 @@ class LogWriter:
         self._stored.append(group.enqueue(self._open))
 
     async def close(self) -> None:
-        outcomes = await asyncio.gather(*self._stored, return_exceptions=True)
+        """Wait until every line pushed is stored."""
+        await self._wait(self._stored)
+
+    async def take_unsent(self) -> list[LogLine]:
+        """The lines no batch has taken yet, for the caller to store itself (an attempt's end writes them in its own
+        transaction, so that it does not wait for the next batch); returns once the lines batches took are stored,
+        so that ids keep the order the lines were pushed in."""
+        if self._open is None or self._open.taken:
+            await self._wait(self._stored)
+            return []
+        self._open.taken = True  # its batch skips it; its future is the last one and resolves with nothing written
+        await self._wait(self._stored[:-1])
+        return self._open.lines
+
+    async def _wait(self, stored: list[asyncio.Future[None]]) -> None:
+        outcomes = await asyncio.gather(*stored, return_exceptions=True)
         errors = [o for o in outcomes if isinstance(o, BaseException)]
         if errors:  # a lost log line must never fail the task
             logger.error("storing %d log line(s) of execution %r failed", len(errors), self.execution_id,

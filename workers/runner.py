@@ -68,14 +68,15 @@ async def run_task(task_id: str, runtime: WorkerRuntime) -> None:
         logger.exception("task %r: executor raised unexpectedly", ctx.task_id)
         failure = Failure(error=f"{type(exc).__name__}: {exc}", retryable=False, stack=traceback.format_exc())
     else:
-        await writer.close()  # every line is stored before the execution ends: subscribers complete after it
+        # Every line is stored before the execution ends (subscribers complete after it): the last ones with it.
+        lines = await writer.take_unsent()
         if await finish_success(claim, result.output, result.summary, effects=runtime.effects,
-                                steps=result.steps):
+                                steps=result.steps, lines=lines):
             await _send_now(ctx.outbound_message_ids, runtime)
         return
-    await writer.close()
+    lines = await writer.take_unsent()
     status = await finish_failure(claim, failure, policy=runtime.retry_policy, effects=runtime.effects,
-                                  steps=ctx.steps)
+                                  steps=ctx.steps, lines=lines)
     logger.info("task %r: attempt %d failed (%s) -> %s", ctx.task_id, ctx.attempt, failure.error,
                 status.value if status else "cancelled")
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from domain.dispatch import Dispatcher, DispatchRequest, RecordingDispatcher
@@ -28,8 +28,10 @@ class Effects:
     #: notice has gone out.
     notify_later: bool = False
 
-    async def after_commit(self, events: Iterable[TaskEvent], tasks: Iterable[Task]) -> None:
-        """Publish `events`, then dispatch those of `tasks` that are QUEUED.
+    async def after_commit(self, events: Iterable[TaskEvent], tasks: Iterable[Task],
+                           newest_lines: Mapping[str, int] | None = None) -> None:
+        """Publish `events` (and `newest_lines`: workspace id -> id of its newest execution log line written),
+        then dispatch those of `tasks` that are QUEUED.
 
         A failed dispatch is logged, not raised: the task is committed and the scheduler sends it again.
         """
@@ -41,15 +43,16 @@ class Effects:
         # A notice only wakes the Hubs, which read every row past the last id they saw: one per workspace
         # (its newest event) says as much as one per event.
         newest = {str(event.workspace_id): event.id for event in events}
-        for workspace_id, event_id in newest.items():
-            notice = Notice("event", event_id, workspace_id)
+        notices = [Notice("event", event_id, workspace_id) for workspace_id, event_id in newest.items()]
+        notices += [Notice("log", line_id, workspace_id) for workspace_id, line_id in (newest_lines or {}).items()]
+        for notice in notices:
             if self.notify_later:
                 self.bus.notify(notice)
                 continue
             try:
                 await self.bus.publish(notice)
             except Exception:  # subscribers catch up from the table on the next notice
-                logger.exception("publishing event %r failed", event_id)
+                logger.exception("publishing %s notice %r failed", notice.kind, notice.id)
         requests = [DispatchRequest(str(t.id), t.priority) for t in tasks if t.status == TaskStatus.QUEUED]
         if not requests:
             return

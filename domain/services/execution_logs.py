@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from tortoise import connections
+from tortoise.backends.base.client import BaseDBAsyncClient
 
 from domain.models import ExecutionLogLine
 from domain.services.bulk import insert_rows
@@ -34,16 +35,19 @@ async def append_lines(execution_id: str, workspace_id: str, lines: Sequence[Lin
     return (await append_batches([(execution_id, workspace_id, lines)]))[0]
 
 
-async def append_batches(batches: Sequence[tuple[str, str, Sequence[LineDraft]]]) -> list[int]:
-    """Store the lines of several executions, `(execution_id, workspace_id, lines)` each, in one statement;
-    returns the id of each batch's last line (ids grow in the order given)."""
+async def append_batches(
+    batches: Sequence[tuple[str, str, Sequence[LineDraft]]], *, conn: BaseDBAsyncClient | None = None
+) -> list[int]:
+    """Store the lines of several executions, `(execution_id, workspace_id, lines)` each, in one statement (inside
+    the transaction `conn` when given); returns the id of each batch's last line, 0 for none (ids grow in the
+    order given)."""
     rows = [
         build(ExecutionLogLine, execution_id=execution_id, workspace_id=workspace_id, at=line.at,
                                    level=line.level, message=line.message[:MAX_MESSAGE_CHARS], step=line.step)
         for execution_id, workspace_id, lines in batches
         for line in lines
     ]
-    await insert_rows(connections.get("default"), rows)
+    await insert_rows(conn or connections.get("default"), rows)
     lasts, seen = [], 0
     for _, _, lines in batches:
         seen += len(lines)

@@ -1,14 +1,14 @@
 """A run's worker-side life: claim, heartbeat, and the end of an attempt (success, failure, cancel, lost).
 
-Each end writes the execution record and the task's transition in ONE transaction, with the completion or
-failure notice when the task asks for one. The retry policy is API.md's: a failed attempt worth retrying
-goes RETRYING while `errorCount <= maxRetries`, else FAILED.
+Each end writes the execution record, the task's transition and the attempt's log lines not stored yet in ONE
+transaction, with the completion or failure notice when the task asks for one. The retry policy is API.md's: a
+failed attempt worth retrying goes RETRYING while `errorCount <= maxRetries`, else FAILED.
 
 Claims and ends are group-committed (`domain/services/group_commit.py`): the attempts running at once on a
 worker's event loop share one transaction per batch, written with multi-row statements — a batch of claims is
 SELECT ... FOR UPDATE SKIP LOCKED, one UPDATE, one COUNT, one INSERT of executions and one of events; a batch of
-ends one UPDATE of tasks, one of executions and one INSERT of events. Each task still changes by compare-and-set
-with its event in the same transaction, and a duplicate message still claims nothing.
+ends one INSERT of log lines, one UPDATE of tasks, one of executions and one INSERT of events. Each task still
+changes by compare-and-set with its event in the same transaction, and a duplicate message still claims nothing.
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ from domain.models import Task, TaskEvent, TaskExecution
 from domain.retry import next_attempt_at, should_retry
 from domain.services.bulk import insert_rows, select_in, update_rows
 from domain.services.effects import Effects
+from domain.services.execution_logs import LineDraft, append_batches
 from domain.services.group_commit import GroupCommit, per_loop
 from domain.services.messages import enqueue_message
 from domain.services.rows import assign, build, load
@@ -219,6 +220,7 @@ class _End:
     execution: dict[str, Any]
     effects: Effects
     notice: tuple[str, dict[str, Any]] | None = field(default=None)
+    lines: Sequence[LineDraft] = ()  # the attempt's log lines not stored yet: written in the end's transaction
 
 
 def _closing(claim: Claim, status: ExecutionStatus, now: datetime, **fields: Any) -> dict[str, Any]:
@@ -240,7 +242,11 @@ async def _end_batch(items: list[_End]) -> list[bool]:
 
 async def _end_group(items: list[_End], effects: Effects) -> set[int]:
     events: list[TaskEvent]
+    logged = [i for i in items if i.lines]
     async with in_transaction() as conn:
+        # The attempts' last lines, whether or not the end itself is still theirs to write (cancelled meanwhile).
+        lasts = await append_batches([(str(i.claim.execution.id), str(i.claim.task.workspace_id), i.lines)
+                                      for i in logged], conn=conn)
         # An attempt ends its task only while its own execution is RUNNING: one the scheduler recovered as lost
         # (heartbeat late, worker alive) must not end the retry that another attempt now runs.
         running = {str(row["id"]) for row in await select_in(
@@ -263,13 +269,15 @@ async def _end_group(items: list[_End], effects: Effects) -> set[int]:
         await append_events(conn, events)
     for item in ended:
         assign(item.claim.execution, item.execution)
-    await effects.after_commit(events, [m.task for m in moved])
+    newest_lines = {str(item.claim.task.workspace_id): last for item, last in zip(logged, lasts, strict=True)}
+    await effects.after_commit(events, [m.task for m in moved], newest_lines)
     return {id(item) for item in ended}
 
 
 async def finish_success(claim: Claim, output: dict[str, Any], summary: str, *, effects: Effects,
-                         steps: Any = None) -> bool:
-    """Record a successful attempt: execution SUCCESS, task COMPLETED with result; False if cancelled meanwhile."""
+                         steps: Any = None, lines: Sequence[LineDraft] = ()) -> bool:
+    """Record a successful attempt: execution SUCCESS, task COMPLETED with result, and the attempt's `lines` not
+    stored yet; False if cancelled meanwhile."""
     task, now = claim.task, _now()
     execution = _closing(claim, ExecutionStatus.SUCCESS, now, output=output, steps=steps)
     notice = None
@@ -281,15 +289,16 @@ async def finish_success(claim: Claim, output: dict[str, Any], summary: str, *, 
         })
     ended = await _end(_End(claim, TaskStatus.COMPLETED, "completed",
                             {"result": output, "result_summary": summary, "claimed_by": None}, execution, effects,
-                            notice))
+                            notice, lines))
     if not ended:
         await finish_cancelled(claim)
     return ended
 
 
 async def finish_failure(claim: Claim, failure: Failure, *, policy: RetryPolicy, effects: Effects,
-                         steps: Any = None) -> TaskStatus | None:
-    """Record a failed attempt and apply the retry policy; returns RETRYING or FAILED (None if cancelled)."""
+                         steps: Any = None, lines: Sequence[LineDraft] = ()) -> TaskStatus | None:
+    """Record a failed attempt (with its `lines` not stored yet) and apply the retry policy; returns RETRYING or
+    FAILED (None if cancelled)."""
     task, now = claim.task, _now()
     error_count = task.error_count + 1
     retry = should_retry(retryable=failure.retryable, error_count=error_count, max_retries=task.max_retries)
@@ -309,7 +318,7 @@ async def finish_failure(claim: Claim, failure: Failure, *, policy: RetryPolicy,
                      "status": "FAILED", "lastError": failure.error},
             "executionId": str(claim.execution.id), "error": failure.error, "errorCount": error_count,
         })
-    if not await _end(_End(claim, to, reason, changes, execution, effects, notice)):
+    if not await _end(_End(claim, to, reason, changes, execution, effects, notice, lines)):
         await finish_cancelled(claim)
         return None
     return to

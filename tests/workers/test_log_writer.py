@@ -36,3 +36,27 @@ async def test_lines_pushed_before_and_after_a_batch_is_written_are_stored_in_or
     push("four")
     await writer.close()
     assert await stored() == ["one", "two", "three", "four"]
+
+
+async def test_take_unsent_hands_over_the_lines_no_batch_took_and_waits_for_the_others(db: str) -> None:
+    workspace_id, (claim,) = await claims(1)
+    writer = LogWriter(str(claim.execution.id), workspace_id, InMemoryBus())
+
+    async def stored() -> list[str]:
+        return await ExecutionLogLine.filter(execution_id=claim.execution.id).order_by("id").values_list(
+            "message", flat=True)
+
+    writer.push(LogLine(datetime.now(UTC), "INFO", "sending"))
+    for _ in range(100):  # until the batch of "sending" has taken it (and is writing it)
+        if writer._open is not None and writer._open.taken:
+            break
+        await asyncio.sleep(0)
+    writer.push(LogLine(datetime.now(UTC), "INFO", "done"))  # a new entry, not taken by any batch yet
+
+    unsent = await writer.take_unsent()
+    # Then "done" is the caller's to write, and "sending", taken by a batch, is stored by the time it returns
+    assert [line.message for line in unsent] == ["done"]
+    assert await stored() == ["sending"]
+    await asyncio.sleep(0.2)  # the batch "done" was queued in has run: it wrote nothing of it
+    assert await stored() == ["sending"]
+    assert await writer.take_unsent() == []  # nothing left
