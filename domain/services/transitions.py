@@ -126,6 +126,7 @@ async def apply_transitions(
         written.update({id(m): (from_status, f) for m, f in items if str(m.task.id) in ids})
     moved: list[Move] = []
     new_events: list[TaskEvent] = []
+    log = logger.isEnabledFor(logging.INFO)  # once per batch: formatting the line's values costs more than the check
     for move in moves:
         if id(move) not in written:
             continue
@@ -134,7 +135,8 @@ async def apply_transitions(
         moved.append(move)
         new_events.append(_event(move.task, from_status, actor=actor, reason=move.reason,
                                  execution_id=move.execution_id, at=now))
-        logger.info("task %r: %s -> %s by %s", str(move.task.id), from_status.value, move.to.value, actor)
+        if log:
+            logger.info("task %r: %s -> %s by %s", str(move.task.id), from_status.value, move.to.value, actor)
     if events:
         await append_events(conn, new_events)
     return moved, new_events
