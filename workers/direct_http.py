@@ -86,6 +86,8 @@ async def _read_capped(response: aiohttp.ClientResponse, cap: int) -> tuple[byte
     declared = response.headers.get("Content-Length", "")
     if declared.isdigit() and int(declared) > cap:
         return b"", False
+    if declared.isdigit() and "Content-Encoding" not in response.headers:
+        return await response.read(), True  # no bigger once decoded than it says: read at once
     chunks: list[bytes] = []
     size = 0
     async for chunk in response.content.iter_chunked(_CHUNK_BYTES):

@@ -13,6 +13,7 @@ config (or sitting in an API_CALL body) is covered without a change here:
 from __future__ import annotations
 
 import copy
+import functools
 import re
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -61,7 +62,9 @@ def _is_secret_key(key: str) -> bool:
     )
 
 
+@functools.lru_cache(maxsize=1024)
 def _is_secret_header(name: str) -> bool:
+    # Cached: every response header of every API_CALL is checked, and a few names recur across all of them.
     lowered = name.lower()
     return (
         lowered in _SECRET_HEADERS
