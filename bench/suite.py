@@ -372,7 +372,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tasks", type=int, default=DEFAULT_TASKS)
     parser.add_argument("--latency-tasks", type=int, default=DEFAULT_LATENCY_TASKS)
-    parser.add_argument("--threads", type=int, default=16, help="Taskloom worker threads")
+    parser.add_argument("--threads", type=int, default=32,
+                        help="Taskloom worker threads (each runs a message of up to 50 task ids on the event loop)")
     parser.add_argument("--only", choices=("taskloom", "dramatiq", "celery"), help="one row (and the baseline)")
     parser.add_argument("--gc-threshold", type=int, help="TASKLOOM_GC_THRESHOLD of Taskloom's processes (0: Python's "
                                                          "own garbage collection settings)")
