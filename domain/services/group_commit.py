@@ -19,7 +19,7 @@ T = TypeVar("T")
 R = TypeVar("R")
 
 #: Most items one flush takes (statements stay well under the databases' parameter limits).
-DEFAULT_MAX_BATCH = 200
+DEFAULT_MAX_BATCH = 400
 
 
 class GroupCommit(Generic[T, R]):
