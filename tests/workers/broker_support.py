@@ -14,11 +14,12 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from conftest import service_unavailable
+import pytest
+from conftest import free_port, service_unavailable
 from engine_support import Target
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -168,6 +169,17 @@ class RedisServer:
                 self.proc.kill()
                 self.proc.wait(5)
         self.proc = None
+
+
+@pytest.fixture
+def private_redis(tmp_path: Path) -> Iterator[RedisServer]:
+    """A private redis-server on a free loopback port, for tests that stop the broker (import it as a fixture)."""
+    server = RedisServer(port=free_port(), folder=tmp_path)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
 
 
 def worker_env(database_url: str, broker_url: str, artifacts: Path) -> dict[str, str]:

@@ -27,6 +27,7 @@ from broker_support import (
     DrillTarget,
     RedisServer,
     WorkerProcess,
+    private_redis,  # noqa: F401 (a fixture)
     purge,
     require,
     scheduling,
@@ -121,17 +122,6 @@ async def effects(worker: WorkerProcess, broker_url: str, db: str) -> AsyncItera
         broker.close()
         assert worker.alive(), f"the worker process died during the test:\n{worker.log()}"
         purge(broker_url)
-
-
-@pytest.fixture
-def private_redis(tmp_path: Path) -> Iterator[RedisServer]:
-    """A private redis-server on a free loopback port, for the drills."""
-    server = RedisServer(port=free_port(), folder=tmp_path)
-    server.start()
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 @pytest_asyncio.fixture

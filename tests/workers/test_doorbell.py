@@ -8,12 +8,10 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
-from pathlib import Path
 
 import dramatiq
 import pytest
-from broker_support import RedisServer
-from conftest import free_port
+from broker_support import RedisServer, private_redis  # noqa: F401 (a fixture)
 from dramatiq.brokers.redis import RedisBroker
 from dramatiq.message import Message
 
@@ -26,18 +24,8 @@ WOKEN_WITHIN_S = 10.0
 
 
 @pytest.fixture
-def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
-    server = RedisServer(port=free_port(), folder=tmp_path)
-    server.start()
-    try:
-        yield server
-    finally:
-        server.stop()
-
-
-@pytest.fixture
-def broker(redis_server: RedisServer) -> Iterator[DoorbellRedisBroker]:
-    broker = DoorbellRedisBroker(url=redis_server.url, middleware=[])
+def broker(private_redis: RedisServer) -> Iterator[DoorbellRedisBroker]:
+    broker = DoorbellRedisBroker(url=private_redis.url, middleware=[])
     try:
         yield broker
     finally:
@@ -89,10 +77,10 @@ def test_an_idle_consumer_wakes_when_a_message_is_enqueued(broker: DoorbellRedis
 
 
 def test_a_message_sent_without_a_bell_is_found_at_the_next_poll(
-    broker: DoorbellRedisBroker, redis_server: RedisServer
+    broker: DoorbellRedisBroker, private_redis: RedisServer
 ) -> None:
     queue = f"bell_{uuid.uuid4().hex[:8]}"
-    plain = RedisBroker(url=redis_server.url, middleware=[])  # a sender that rings no bell
+    plain = RedisBroker(url=private_redis.url, middleware=[])  # a sender that rings no bell
     message = message_on(plain, queue)
     receiver = Receiver(broker.consume(queue, prefetch=1, timeout=300)).start()
     sent = plain.enqueue(message)
@@ -100,12 +88,12 @@ def test_a_message_sent_without_a_bell_is_found_at_the_next_poll(
     assert receiver.received == [sent.message_id]
 
 
-def test_the_bell_rings_again_after_redis_restarts(broker: DoorbellRedisBroker, redis_server: RedisServer) -> None:
+def test_the_bell_rings_again_after_redis_restarts(broker: DoorbellRedisBroker, private_redis: RedisServer) -> None:
     queue = f"bell_{uuid.uuid4().hex[:8]}"
     message = message_on(broker, queue)
     consumer = broker.consume(queue, prefetch=1, timeout=LONG_POLL_MS)
-    redis_server.stop()
-    redis_server.start()
+    private_redis.stop()
+    private_redis.start()
     time.sleep(2)  # the listener notices, waits RESUBSCRIBE_S and subscribes again
     receiver = Receiver(consumer).start()
     sent = broker.enqueue(message)
@@ -114,9 +102,9 @@ def test_the_bell_rings_again_after_redis_restarts(broker: DoorbellRedisBroker, 
     assert receiver.seconds < WOKEN_WITHIN_S, f"took {receiver.seconds:.1f} s: the bell did not wake the consumer"
 
 
-def test_each_database_has_its_own_channel_and_close_stops_the_listener(redis_server: RedisServer) -> None:
-    first = DoorbellRedisBroker(url=redis_server.url.rsplit("/", 1)[0] + "/1", middleware=[])
-    second = DoorbellRedisBroker(url=redis_server.url.rsplit("/", 1)[0] + "/2", middleware=[])
+def test_each_database_has_its_own_channel_and_close_stops_the_listener(private_redis: RedisServer) -> None:
+    first = DoorbellRedisBroker(url=private_redis.url.rsplit("/", 1)[0] + "/1", middleware=[])
+    second = DoorbellRedisBroker(url=private_redis.url.rsplit("/", 1)[0] + "/2", middleware=[])
     assert first.doorbell_channel != second.doorbell_channel
     first.consume("bell_close", prefetch=1, timeout=100)
     listeners = [t for t in threading.enumerate() if t.name == "taskloom-doorbell"]
