@@ -244,14 +244,15 @@ async def _end_group(items: list[_End], effects: Effects) -> set[int]:
     events: list[TaskEvent]
     logged = [i for i in items if i.lines]
     async with in_transaction() as conn:
-        # The attempts' last lines, whether or not the end itself is still theirs to write (cancelled meanwhile).
-        lasts = await append_batches([(str(i.claim.execution.id), str(i.claim.task.workspace_id), i.lines)
-                                      for i in logged], conn=conn)
         # An attempt ends its task only while its own execution is RUNNING: one the scheduler recovered as lost
         # (heartbeat late, worker alive) must not end the retry that another attempt now runs.
         running = {str(row["id"]) for row in await select_in(
             conn, TaskExecution, "id", [i.claim.execution.id for i in items], where={"status": ExecutionStatus.RUNNING},
             columns=["id"], lock="update")}
+        # The attempts' last lines, whether or not the end itself is still theirs to write (cancelled meanwhile);
+        # after the executions' row locks, as before this INSERT was here, so that ends lock in the same order.
+        lasts = await append_batches([(str(i.claim.execution.id), str(i.claim.task.workspace_id), i.lines)
+                                      for i in logged], conn=conn)
         items = [i for i in items if str(i.claim.execution.id) in running]
         moves = [Move(i.claim.task, i.to, reason=i.reason, execution_id=str(i.claim.execution.id),
                       changes=i.changes) for i in items]
