@@ -38,13 +38,13 @@ def migrations_dir(database_url: str) -> Path:
 
 def tortoise_config(database_url: str) -> dict[str, Any]:
     """The Tortoise config dict for one database URL, timestamps in UTC."""
-    connection: str | dict[str, Any] = database_url
+    connection = expand_db_url(database_url)
     if database_url.startswith("sqlite://"):
-        path = database_url.removeprefix("sqlite://")
+        path = connection["credentials"]["file_path"]
         if path not in (":memory:", "") and not path.startswith("/"):
             Path(path).parent.mkdir(parents=True, exist_ok=True)
+        connection["engine"] = "domain.sqlite_client"  # transactions begin IMMEDIATE (see there)
     else:
-        connection = expand_db_url(database_url)
         # asyncpg's pool calls `init` on each new connection and `reset` on each one given back.
         connection["credentials"].update(init=prepare_connection, reset=keep_session)
     return {

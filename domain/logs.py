@@ -39,17 +39,23 @@ def bind_run(task_id: str, execution_id: str, task_type: str) -> None:
     _RUN.set(RunContext(task_id, execution_id, task_type))
 
 
+def run_ids(task_id: str, execution_id: str) -> dict[str, str]:
+    """`extra=` for a line about another run than the one bound here (a group commit logs for all its items)."""
+    return {"task_id": task_id, "execution_id": execution_id}
+
+
 def current_run() -> RunContext | None:
     """The run bound in this context, if any."""
     return _RUN.get()
 
 
 class RunContextFilter(logging.Filter):
-    """Adds `task_id` and `execution_id` to records logged inside a run (attach it to handlers)."""
+    """Adds `task_id` and `execution_id` to records logged inside a run (attach it to handlers); a record that
+    names its run itself (`run_ids`: a line one batch writes for many runs) keeps its own."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         run = _RUN.get()
-        if run is not None:
+        if run is not None and not hasattr(record, "task_id"):
             record.task_id = run.task_id
             record.execution_id = run.execution_id
         return True

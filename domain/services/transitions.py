@@ -22,6 +22,7 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.transactions import in_transaction
 
 from domain.errors import InvalidTransition
+from domain.logs import run_ids
 from domain.models import Task, TaskEvent
 from domain.services.bulk import insert_rows, update_rows
 from domain.services.effects import Effects
@@ -136,7 +137,9 @@ async def apply_transitions(
         new_events.append(_event(move.task, from_status, actor=actor, reason=move.reason,
                                  execution_id=move.execution_id, at=now))
         if log:
-            logger.info("task %r: %s -> %s by %s", str(move.task.id), from_status.value, move.to.value, actor)
+            task_id = str(move.task.id)
+            logger.info("task %r: %s -> %s by %s", task_id, from_status.value, move.to.value, actor,
+                        extra=run_ids(task_id, move.execution_id) if move.execution_id else None)
     if events:
         await append_events(conn, new_events)
     return moved, new_events

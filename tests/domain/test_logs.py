@@ -69,3 +69,48 @@ def test_the_text_format_appends_the_ids_inside_a_run() -> None:
     assert TextFormatter("%(message)s").format(record) == "hello [task=t1 execution=e1]"
     plain = logging.LogRecord("x", logging.INFO, __file__, 1, "hello", None, None)
     assert TextFormatter("%(message)s").format(plain) == "hello"
+
+
+async def test_runs_that_end_in_one_batch_each_log_their_own_ids(db: str) -> None:
+    # Given two claimed attempts on one loop, each in its own asyncio task with its run bound
+    from domain.enums import ExecutionType, TaskType
+    from domain.models import Workspace
+    from domain.services.effects import Effects
+    from domain.services.runs import claim_task, finish_success
+    from domain.services.task_rules import Capabilities, TaskDraft
+    from domain.services.tasks import create_tasks
+
+    effects = Effects()
+    workspace = await Workspace.create(name="logs")
+    drafts = [TaskDraft(title=f"call {i}", task_type=TaskType.API_CALL, execution_type=ExecutionType.AUTOMATIC,
+                        assigned_to_bot=True, execution_config={"apiEndpoint": "http://127.0.0.1:9/"})
+              for i in range(2)]
+    tasks = await create_tasks(str(workspace.id), drafts, actor="test", effects=effects, capabilities=Capabilities())
+    out = io.StringIO()
+    handler = logging.StreamHandler(out)
+    handler.setFormatter(JsonFormatter())
+    handler.addFilter(RunContextFilter())
+    transitions = logging.getLogger("domain.services.transitions")
+    transitions.addHandler(handler)
+    previous, transitions.level = transitions.level, logging.INFO
+    ids: dict[str, str] = {}
+
+    async def run(task_id: str) -> None:
+        claim = await claim_task(task_id, worker_id="host:1", effects=effects)
+        assert claim is not None
+        ids[task_id] = str(claim.execution.id)
+        bind_run(task_id, ids[task_id], "API_CALL")
+        await finish_success(claim, {}, "done", effects=effects)
+
+    try:
+        # When both end at once (the group commit writes both ends in one batch, in the first one's context)
+        await asyncio.gather(*(asyncio.ensure_future(run(str(t.id))) for t in tasks))
+    finally:
+        transitions.removeHandler(handler)
+        transitions.level = previous
+    # Then every line names the run it is about
+    entries = lines(out)
+    assert len(entries) == 4  # QUEUED -> IN_PROGRESS and IN_PROGRESS -> COMPLETED, for each task
+    for entry in entries:
+        task_id = entry["message"].split("'")[1]
+        assert (entry["task_id"], entry["execution_id"]) == (task_id, ids[task_id])
