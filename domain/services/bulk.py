@@ -276,9 +276,9 @@ async def select_in(
     where: Mapping[str, Any] | None = None,
     columns: Sequence[str] | None = None,
     lock: Literal["update", "skip locked"] | None = None,
-) -> list[dict[str, Any]]:
-    """The rows of `model` whose field `key` is one of `values` and which meet `where` (field == value), as dicts
-    keyed by column (`rows.load` makes an instance of them).
+) -> list[Any]:
+    """The rows of `model` whose field `key` is one of `values` and which meet `where` (field == value), read by
+    column name, `row["id"]` (`rows.load` makes an instance of them).
 
     `lock` takes their row locks (FOR UPDATE, optionally skipping rows another transaction holds) on PostgreSQL.
     There the statement's text does not change with the number of values (one array parameter), unlike the ORM's
@@ -297,4 +297,6 @@ async def select_in(
                       0 if dialect == "postgres" else len(keys))
     params: list[Any] = [keys] if dialect == "postgres" else keys
     params += [_db_value(model, name, value) for name, value in where.items()]
-    return await conn.execute_query_dict(sql, params)
+    # The driver's own rows (asyncpg's Record, sqlite3.Row): `execute_query_dict` copies each into a dict, 8 us per
+    # row of twenty columns, more than the rest of a claim's reading of it.
+    return list((await conn.execute_query(sql, params))[1])
