@@ -13,11 +13,15 @@ from dataclasses import dataclass
 from domain.events import EventBus, Notice
 from domain.services.execution_logs import append_batches
 from domain.services.group_commit import GroupCommit, per_loop
+from domain.transient import retry_transient
 from workers.context import LogLine
 
 __all__ = ["LogWriter"]
 
 logger = logging.getLogger(__name__)
+
+#: How long a batch of lines keeps trying while the database fails transiently (as an attempt's end does).
+STORE_RETRY_S = 20.0
 
 
 @dataclass
@@ -38,7 +42,9 @@ async def _store_batches(items: list[_Lines]) -> list[None]:
         item.taken = True
     if not items:
         return results
-    lasts = await append_batches([(i.execution_id, i.workspace_id, i.lines) for i in items])
+    batches = [(i.execution_id, i.workspace_id, i.lines) for i in items]
+    lasts = await retry_transient(lambda: append_batches(batches), within_s=STORE_RETRY_S,
+                                  what=f"storing the log lines of {len(items)} attempt(s)")
     newest: dict[tuple[int, str], tuple[EventBus, int]] = {}
     for item, last in zip(items, lasts, strict=True):
         newest[(id(item.bus), item.workspace_id)] = (item.bus, last)

@@ -36,6 +36,7 @@ from domain.services.messages import enqueue_message
 from domain.services.rows import assign, build, load
 from domain.services.transitions import Move, append_events, apply_transitions
 from domain.state_machine import TaskStatus
+from domain.transient import retry_transient
 
 __all__ = ["Claim", "Failure", "RetryPolicy", "claim_task", "finish_cancelled", "finish_failure",
            "finish_success", "heartbeat", "record_browser_session", "recover_lost", "still_running"]
@@ -43,6 +44,9 @@ __all__ = ["Claim", "Failure", "RetryPolicy", "claim_task", "finish_cancelled", 
 logger = logging.getLogger(__name__)
 
 WORKER = "worker"
+#: How long an attempt's end keeps trying while the database fails (restarting, a dropped connection, a busy SQLite
+#: file). Left unwritten, the scheduler would call the run lost and run the task again.
+END_RETRY_S = 20.0
 
 
 @dataclass(frozen=True)
@@ -228,9 +232,13 @@ def _closing(claim: Claim, status: ExecutionStatus, now: datetime, **fields: Any
 
 
 async def _end(item: _End) -> bool:
-    """Write `item` in the next batch; False when the task was no longer this attempt's (cancelled meanwhile)."""
+    """Write `item` in the next batch, tried again while the database fails transiently (for up to END_RETRY_S);
+    False when the task was no longer this attempt's (cancelled, or recovered as lost meanwhile)."""
     batch: GroupCommit[_End, bool] = per_loop("ends", lambda: GroupCommit(_end_batch))
-    return await batch.submit(item)
+    claim = item.claim
+    return await retry_transient(lambda: batch.submit(item), within_s=END_RETRY_S,
+                                 what=f"task {str(claim.task.id)!r}: writing the end of attempt "
+                                      f"{claim.execution.attempt_number}")
 
 
 async def _end_batch(items: list[_End]) -> list[bool]:
@@ -241,38 +249,53 @@ async def _end_batch(items: list[_End]) -> list[bool]:
 
 
 async def _end_group(items: list[_End], effects: Effects) -> set[int]:
-    events: list[TaskEvent]
     logged = [i for i in items if i.lines]
-    async with in_transaction() as conn:
-        # An attempt ends its task only while its own execution is RUNNING: one the scheduler recovered as lost
-        # (heartbeat late, worker alive) must not end the retry that another attempt now runs.
-        running = {str(row["id"]) for row in await select_in(
-            conn, TaskExecution, "id", [i.claim.execution.id for i in items], where={"status": ExecutionStatus.RUNNING},
-            columns=["id"], lock="update")}
-        # The attempts' last lines, whether or not the end itself is still theirs to write (cancelled meanwhile);
-        # after the executions' row locks, as before this INSERT was here, so that ends lock in the same order.
-        lasts = await append_batches([(str(i.claim.execution.id), str(i.claim.task.workspace_id), i.lines)
-                                      for i in logged], conn=conn)
-        items = [i for i in items if str(i.claim.execution.id) in running]
-        moves = [Move(i.claim.task, i.to, reason=i.reason, execution_id=str(i.claim.execution.id),
-                      changes=i.changes) for i in items]
-        moved, events = await apply_transitions(conn, moves, actor=WORKER, events=False)
-        item_of = {id(move): item for move, item in zip(moves, items, strict=True)}
-        ended = [item_of[id(m)] for m in moved]
-        closing: dict[tuple[str, ...], list[dict[str, Any]]] = {}
-        for item in ended:
-            closing.setdefault(tuple(item.execution), []).append({"id": item.claim.execution.id, **item.execution})
-        for rows in closing.values():
-            await update_rows(conn, TaskExecution, rows, where={"status": ExecutionStatus.RUNNING})
-        for item in ended:
-            if item.notice is not None:
-                await _notice(conn, item.claim.task, *item.notice)
-        await append_events(conn, events)
+    # The tasks as their attempts read them: when the transaction fails it is rolled back, and so are the changes
+    # `apply_transitions` made to them in memory, so that `_end` can try again.
+    read = [(item.claim.task, dict(item.claim.task.__dict__)) for item in items]
+    try:
+        async with in_transaction() as conn:
+            ended, moved, events, lasts = await _write_ends(conn, items, logged)
+    except BaseException:
+        for task, state in read:
+            task.__dict__.update(state)
+        raise
     for item in ended:
         assign(item.claim.execution, item.execution)
     newest_lines = {str(item.claim.task.workspace_id): last for item, last in zip(logged, lasts, strict=True)}
     await effects.after_commit(events, [m.task for m in moved], newest_lines)
     return {id(item) for item in ended}
+
+
+async def _write_ends(conn: BaseDBAsyncClient, items: list[_End], logged: list[_End]
+                      ) -> tuple[list[_End], list[Move], list[TaskEvent], list[int]]:
+    """The writes of a batch of ends in `conn`'s transaction: the items that ended their task, the moves and events
+    written, and the id of the last line stored for each of `logged`."""
+    # An attempt ends its task only while its own execution is RUNNING: one the scheduler recovered as lost
+    # (heartbeat late, worker alive) must not end the retry that another attempt now runs.
+    running = {str(row["id"]) for row in await select_in(
+        conn, TaskExecution, "id", [i.claim.execution.id for i in items], where={"status": ExecutionStatus.RUNNING},
+        columns=["id"], lock="update")}
+    # The attempts' last lines, whether or not the end itself is still theirs to write (cancelled meanwhile);
+    # after the executions' row locks, as before this INSERT was here, so that ends lock in the same order.
+    lasts = await append_batches([(str(i.claim.execution.id), str(i.claim.task.workspace_id), i.lines)
+                                  for i in logged], conn=conn)
+    items = [i for i in items if str(i.claim.execution.id) in running]
+    moves = [Move(i.claim.task, i.to, reason=i.reason, execution_id=str(i.claim.execution.id),
+                  changes=i.changes) for i in items]
+    moved, events = await apply_transitions(conn, moves, actor=WORKER, events=False)
+    item_of = {id(move): item for move, item in zip(moves, items, strict=True)}
+    ended = [item_of[id(m)] for m in moved]
+    closing: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    for item in ended:
+        closing.setdefault(tuple(item.execution), []).append({"id": item.claim.execution.id, **item.execution})
+    for rows in closing.values():
+        await update_rows(conn, TaskExecution, rows, where={"status": ExecutionStatus.RUNNING})
+    for item in ended:
+        if item.notice is not None:
+            await _notice(conn, item.claim.task, *item.notice)
+    await append_events(conn, events)
+    return ended, moved, events, lasts
 
 
 async def finish_success(claim: Claim, output: dict[str, Any], summary: str, *, effects: Effects,
@@ -327,8 +350,13 @@ async def finish_failure(claim: Claim, failure: Failure, *, policy: RetryPolicy,
 
 async def finish_cancelled(claim: Claim) -> None:
     """Record the attempt of a task cancelled while it ran (the task is already CANCELLED)."""
-    async with in_transaction() as conn:
-        await _close_execution(conn, claim, ExecutionStatus.CANCELLED, _now(), error="cancelled")
+    async def close() -> None:
+        async with in_transaction() as conn:
+            await _close_execution(conn, claim, ExecutionStatus.CANCELLED, _now(), error="cancelled")
+
+    await retry_transient(close, within_s=END_RETRY_S,
+                          what=f"task {str(claim.task.id)!r}: writing the cancellation of attempt "
+                               f"{claim.execution.attempt_number}")
 
 
 async def recover_lost(*, lost_after_s: float, policy: RetryPolicy, effects: Effects, limit: int = 100) -> int:

@@ -6,7 +6,10 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime
 
+import pytest
+from pg_faults import holding, kill_the_waiter
 from test_watch import claims  # tests/workers is on sys.path (rootdir-relative test modules)
+from tortoise import connections
 
 from domain.events import InMemoryBus
 from domain.models import ExecutionLogLine
@@ -60,3 +63,19 @@ async def test_take_unsent_hands_over_the_lines_no_batch_took_and_waits_for_the_
     await asyncio.sleep(0.2)  # the batch "done" was queued in has run: it wrote nothing of it
     assert await stored() == ["sending"]
     assert await writer.take_unsent() == []  # nothing left
+
+
+async def test_a_batch_whose_connection_is_killed_mid_insert_is_stored_on_the_next_try(db: str) -> None:
+    if connections.get("default").capabilities.dialect != "postgres":
+        pytest.skip("kills a PostgreSQL backend")
+    workspace_id, (claim,) = await claims(1)
+    writer = LogWriter(str(claim.execution.id), workspace_id, InMemoryBus())
+    # Given another session holding the execution's row lock: a line's foreign-key check waits for it
+    async with holding(db, "SELECT 1 FROM task_executions WHERE id = $1 FOR UPDATE", claim.execution.id) as blocker:
+        writer.push(LogLine(datetime.now(UTC), "INFO", "sending"))
+        # When the backend inserting the batch is killed while it waits
+        await kill_the_waiter(blocker)
+    # Then the line is stored once, on a new connection
+    await asyncio.wait_for(writer.close(), timeout=15)
+    assert await ExecutionLogLine.filter(execution_id=claim.execution.id).values_list("message", flat=True) == [
+        "sending"]

@@ -1,0 +1,62 @@
+"""Database failures worth trying again, and `retry_transient`, which tries a write again while they last.
+
+A write fails for a while when PostgreSQL restarts, a pooled connection was dropped, or another process holds
+SQLite's write lock past the busy timeout; the same write a moment later succeeds. An attempt's end is the write
+that must not be given up lightly: the attempt already ran, and if its end is never written the scheduler calls
+the run lost and runs the task again (an API call sent twice). A constraint violation or a bug fails at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sqlite3
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+import asyncpg
+from tortoise.exceptions import DBConnectionError, IntegrityError, OperationalError, TransactionManagementError
+
+__all__ = ["is_transient", "retry_transient"]
+
+logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+#: Waits between tries: doubling from the first, capped.
+FIRST_WAIT_S = 0.1
+MAX_WAIT_S = 2.0
+
+
+def is_transient(exc: BaseException) -> bool:
+    """Whether the same write may succeed later: a lost or refused connection, a server shutting down or starting
+    up, a deadlock or serialization failure, a busy SQLite file. A constraint violation is not, nor PostgreSQL's
+    syntax, access and data errors (Tortoise raises those, and SQLite's errors, as its OperationalError)."""
+    if isinstance(exc, IntegrityError):
+        return False
+    if isinstance(exc, OperationalError):
+        return any(isinstance(cause, sqlite3.OperationalError) for cause in (*exc.args[:1], exc.__cause__))
+    return isinstance(exc, (TransactionManagementError, DBConnectionError, OSError, asyncpg.PostgresConnectionError,
+                            asyncpg.InterfaceError, asyncpg.exceptions.OperatorInterventionError,
+                            asyncpg.exceptions.TransactionRollbackError))
+
+
+async def retry_transient(call: Callable[[], Awaitable[T]], *, within_s: float, what: str) -> T:
+    """`await call()`, tried again after a transient failure (waits of 0.1 s doubling to 2 s) until `within_s`
+    seconds have passed since the first try; then, or on any other failure, the exception is raised.
+
+    Parameters:
+        what: names the write in the warning logged before each new try.
+    """
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + within_s
+    wait = FIRST_WAIT_S
+    while True:
+        try:
+            return await call()
+        except Exception as exc:
+            if not is_transient(exc) or loop.time() + wait > deadline:
+                raise
+            logger.warning("%s failed (%s: %s); trying again in %.1f s", what, type(exc).__name__, exc, wait)
+        await asyncio.sleep(wait)
+        wait = min(wait * 2, MAX_WAIT_S)

@@ -1,0 +1,113 @@
+"""Writes tried again while the database fails transiently: which failures count, how long the tries go on, and
+an attempt's end that survives its connection being killed mid-transaction on PostgreSQL."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import time
+from datetime import UTC, datetime
+
+import asyncpg
+import pytest
+from pg_faults import holding, kill_the_waiter
+from tortoise import connections
+from tortoise.exceptions import IntegrityError, OperationalError, TransactionManagementError
+
+from domain.enums import ExecutionStatus, ExecutionType, TaskType
+from domain.models import ExecutionLogLine, Task, TaskExecution, Workspace
+from domain.services.effects import Effects
+from domain.services.execution_logs import LineDraft
+from domain.services.runs import claim_task, finish_success
+from domain.services.task_rules import Capabilities, TaskDraft
+from domain.services.tasks import create_tasks
+from domain.services.transitions import _EVENT_APPEND_LOCK_KEY
+from domain.state_machine import TaskStatus
+from domain.transient import is_transient, retry_transient
+
+
+def _postgres_syntax_error() -> OperationalError:
+    try:
+        raise OperationalError("syntax") from asyncpg.exceptions.SyntaxOrAccessError("bad")
+    except OperationalError as exc:
+        return exc
+
+
+@pytest.mark.parametrize(("exc", "transient"), [
+    (OperationalError(sqlite3.OperationalError("database is locked")), True),
+    (TransactionManagementError(sqlite3.OperationalError("database is locked")), True),
+    (asyncpg.exceptions.ConnectionDoesNotExistError("closed in the middle of operation"), True),
+    (asyncpg.exceptions.AdminShutdownError("terminating connection due to administrator command"), True),
+    (asyncpg.exceptions.CannotConnectNowError("the database system is starting up"), True),
+    (asyncpg.exceptions.DeadlockDetectedError("deadlock detected"), True),
+    (ConnectionRefusedError(111, "Connection refused"), True),
+    (IntegrityError(sqlite3.IntegrityError("UNIQUE constraint failed")), False),
+    (_postgres_syntax_error(), False),
+    (ValueError("a bug"), False),
+])
+def test_which_failures_are_worth_trying_again(exc: Exception, transient: bool) -> None:
+    assert is_transient(exc) is transient
+
+
+async def test_a_write_is_tried_again_until_it_succeeds() -> None:
+    calls = 0
+
+    async def write() -> str:
+        nonlocal calls
+        calls += 1
+        if calls < 3:
+            raise OperationalError(sqlite3.OperationalError("database is locked"))
+        return "written"
+
+    assert await retry_transient(write, within_s=5, what="a write") == "written"
+    assert calls == 3
+
+
+async def test_a_lasting_failure_is_raised_once_the_time_is_up_and_another_at_once() -> None:
+    calls = 0
+
+    async def down() -> None:
+        nonlocal calls
+        calls += 1
+        raise ConnectionRefusedError(111, "Connection refused")
+
+    started = time.monotonic()
+    with pytest.raises(ConnectionRefusedError):
+        await retry_transient(down, within_s=0.5, what="a write")
+    assert 0.3 <= time.monotonic() - started < 2 and 3 <= calls <= 5  # waits 0.1, 0.2 (0.4 would pass 0.5 s)
+
+    async def bug() -> None:
+        nonlocal calls
+        calls = -1
+        raise ValueError("a bug")
+
+    with pytest.raises(ValueError):
+        await retry_transient(bug, within_s=5, what="a write")
+    assert calls == -1
+
+
+async def test_an_end_whose_connection_is_killed_mid_transaction_is_written_on_the_next_try(db: str) -> None:
+    if connections.get("default").capabilities.dialect != "postgres":
+        pytest.skip("kills a PostgreSQL backend")
+    effects = Effects()
+    workspace = await Workspace.create(name="transient")
+    draft = TaskDraft(title="call", task_type=TaskType.API_CALL, execution_type=ExecutionType.AUTOMATIC,
+                      assigned_to_bot=True, execution_config={"apiEndpoint": "http://127.0.0.1:9/"})
+    (task,) = await create_tasks(str(workspace.id), [draft], actor="test", effects=effects,
+                                 capabilities=Capabilities())
+    claim = await claim_task(str(task.id), worker_id="host:1", effects=effects)
+    assert claim is not None
+    # Given another session holding the event-append lock, so that the end's transaction waits for it after it
+    # has updated the task and its execution (and changed the task in memory)
+    async with holding(db, "SELECT pg_advisory_xact_lock($1)", _EVENT_APPEND_LOCK_KEY) as blocker:
+        line = LineDraft(at=datetime.now(UTC), level="INFO", message="GET -> 200")
+        end = asyncio.ensure_future(finish_success(claim, {"status": 200}, "ok", effects=effects, lines=[line]))
+        # When the backend running the end is killed while it waits
+        await kill_the_waiter(blocker)
+    # Then, the lock released, the end is written on a new connection: once, with its line
+    assert await asyncio.wait_for(end, timeout=15) is True
+    done = await Task.get(id=task.id)
+    assert done.status == TaskStatus.COMPLETED and done.result == {"status": 200}
+    executions = await TaskExecution.filter(task_id=task.id)
+    assert [e.status for e in executions] == [ExecutionStatus.SUCCESS]
+    assert [line.message for line in await ExecutionLogLine.filter(execution_id=claim.execution.id)] == ["GET -> 200"]
