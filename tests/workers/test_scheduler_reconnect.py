@@ -5,6 +5,9 @@ BEGIN fails, so a transaction that could not start leaves the task it ran in bel
 later `in_transaction()` there became a savepoint on a released connection, and a scheduler whose one tick hit a
 dying connection failed every tick after it — no more due tasks, retries, re-sends or recovery — while its
 process stayed up. Each tick now runs in a task of its own.
+
+After a tick failed on the database, runs are called lost only once it has been reachable for
+`TASKLOOM_LOST_AFTER_S` again: during the outage no worker could beat a heartbeat or write an attempt's end.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from tortoise import connections
 from domain.enums import ExecutionType, TaskType
 from domain.models import Task, Workspace
 from domain.services.effects import Effects
+from domain.services.runs import claim_task
 from domain.services.task_rules import Capabilities, TaskDraft
 from domain.services.tasks import create_tasks
 from domain.settings import load_settings
@@ -72,6 +76,45 @@ async def test_a_tick_whose_transaction_could_not_begin_does_not_break_the_next_
         while (await Task.get(id=task.id)).status != TaskStatus.QUEUED:
             assert time.monotonic() < deadline, f"the scheduler stopped working after a failed tick:\n{caplog.text[-3000:]}"
             await asyncio.sleep(0.05)
+    finally:
+        scheduler.stop()
+        await running
+
+
+async def test_after_a_tick_failed_on_the_database_silent_runs_get_lost_after_s_more(
+    db: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    if not db.startswith("postgres"):
+        pytest.skip("the pooled transaction of this failure is PostgreSQL's (SQLite has one connection)")
+    effects = Effects()
+    scheduler = Scheduler(load_settings(database_url=db, lost_after_s=3, _env_file=None), effects,
+                          deliver=_no_messages, tick_s=0.01)
+    running = asyncio.ensure_future(scheduler.run())
+    try:
+        # Given a tick that failed on the database (its connection died)
+        with caplog.at_level(logging.ERROR, logger="workers.scheduler"):
+            for _ in range(ATTEMPTS):
+                await _terminate_pool_backends()
+                await asyncio.sleep(0.05)
+                if "scheduler tick failed" in caplog.text:
+                    break
+        assert "scheduler tick failed" in caplog.text, "no tick failed: the fault was not reproduced"
+        # And a run silent for a minute, as one is whose worker could not beat its heartbeat meanwhile
+        workspace = await Workspace.create(name="outage")
+        draft = TaskDraft(title="call", task_type=TaskType.API_CALL, execution_type=ExecutionType.AUTOMATIC,
+                          assigned_to_bot=True, execution_config={"apiEndpoint": "http://127.0.0.1:9/"})
+        (task,) = await create_tasks(str(workspace.id), [draft], actor="test", effects=effects,
+                                     capabilities=Capabilities())
+        assert await claim_task(str(task.id), worker_id="host:1", effects=effects) is not None
+        await Task.filter(id=task.id).update(heartbeat_at=datetime.now(UTC) - timedelta(minutes=1))
+        # Then it is left to its worker at first (its end may still come), and called lost 3 s after the failure
+        failed_at = time.monotonic()
+        await asyncio.sleep(1)
+        assert (await Task.get(id=task.id)).status == TaskStatus.IN_PROGRESS
+        while (await Task.get(id=task.id)).status == TaskStatus.IN_PROGRESS:
+            assert time.monotonic() - failed_at < 15, "the silent run was never recovered"
+            await asyncio.sleep(0.05)
+        assert (await Task.get(id=task.id)).status == TaskStatus.RETRYING
     finally:
         scheduler.stop()
         await running
