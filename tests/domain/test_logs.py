@@ -4,6 +4,7 @@ on one loop never mix them, and lines outside a run carry none."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import io
 import json
 import logging
@@ -11,23 +12,36 @@ from collections.abc import Iterator
 
 import pytest
 
+from domain.enums import ExecutionType, TaskType
 from domain.logs import JsonFormatter, RunContextFilter, TextFormatter, bind_run
+from domain.models import Workspace
+from domain.services.effects import Effects
+from domain.services.runs import claim_task, finish_success
+from domain.services.task_rules import Capabilities, TaskDraft
+from domain.services.tasks import create_tasks
 
 
-@pytest.fixture
-def stream() -> Iterator[io.StringIO]:
-    """A handler as configure_logging builds them (JSON, run-context filter) on a `taskloom.test` logger."""
+@contextlib.contextmanager
+def json_lines_of(name: str) -> Iterator[io.StringIO]:
+    """A handler as configure_logging builds them (JSON, run-context filter) on logger `name`, at INFO."""
     out = io.StringIO()
     handler = logging.StreamHandler(out)
     handler.setFormatter(JsonFormatter())
     handler.addFilter(RunContextFilter())
-    logger = logging.getLogger("taskloom.test")
+    logger = logging.getLogger(name)
     logger.addHandler(handler)
-    logger.setLevel(logging.INFO)
+    previous, logger.level = logger.level, logging.INFO
     try:
         yield out
     finally:
         logger.removeHandler(handler)
+        logger.level = previous
+
+
+@pytest.fixture
+def stream() -> Iterator[io.StringIO]:
+    with json_lines_of("taskloom.test") as out:
+        yield out
 
 
 def lines(out: io.StringIO) -> list[dict[str, str]]:
@@ -73,26 +87,12 @@ def test_the_text_format_appends_the_ids_inside_a_run() -> None:
 
 async def test_runs_that_end_in_one_batch_each_log_their_own_ids(db: str) -> None:
     # Given two claimed attempts on one loop, each in its own asyncio task with its run bound
-    from domain.enums import ExecutionType, TaskType
-    from domain.models import Workspace
-    from domain.services.effects import Effects
-    from domain.services.runs import claim_task, finish_success
-    from domain.services.task_rules import Capabilities, TaskDraft
-    from domain.services.tasks import create_tasks
-
     effects = Effects()
     workspace = await Workspace.create(name="logs")
     drafts = [TaskDraft(title=f"call {i}", task_type=TaskType.API_CALL, execution_type=ExecutionType.AUTOMATIC,
                         assigned_to_bot=True, execution_config={"apiEndpoint": "http://127.0.0.1:9/"})
               for i in range(2)]
     tasks = await create_tasks(str(workspace.id), drafts, actor="test", effects=effects, capabilities=Capabilities())
-    out = io.StringIO()
-    handler = logging.StreamHandler(out)
-    handler.setFormatter(JsonFormatter())
-    handler.addFilter(RunContextFilter())
-    transitions = logging.getLogger("domain.services.transitions")
-    transitions.addHandler(handler)
-    previous, transitions.level = transitions.level, logging.INFO
     ids: dict[str, str] = {}
 
     async def run(task_id: str) -> None:
@@ -102,12 +102,9 @@ async def test_runs_that_end_in_one_batch_each_log_their_own_ids(db: str) -> Non
         bind_run(task_id, ids[task_id], "API_CALL")
         await finish_success(claim, {}, "done", effects=effects)
 
-    try:
-        # When both end at once (the group commit writes both ends in one batch, in the first one's context)
+    # When both end at once (the group commit writes both ends in one batch, in the first one's context)
+    with json_lines_of("domain.services.transitions") as out:
         await asyncio.gather(*(asyncio.ensure_future(run(str(t.id))) for t in tasks))
-    finally:
-        transitions.removeHandler(handler)
-        transitions.level = previous
     # Then every line names the run it is about
     entries = lines(out)
     assert len(entries) == 4  # QUEUED -> IN_PROGRESS and IN_PROGRESS -> COMPLETED, for each task

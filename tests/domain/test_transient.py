@@ -10,17 +10,16 @@ from datetime import UTC, datetime
 
 import asyncpg
 import pytest
+from claims_support import claims
 from pg_faults import holding, kill_the_waiter
 from tortoise import connections
 from tortoise.exceptions import IntegrityError, OperationalError, TransactionManagementError
 
-from domain.enums import ExecutionStatus, ExecutionType, TaskType
-from domain.models import ExecutionLogLine, Task, TaskExecution, Workspace
+from domain.enums import ExecutionStatus
+from domain.models import ExecutionLogLine, Task, TaskExecution
 from domain.services.effects import Effects
 from domain.services.execution_logs import LineDraft
-from domain.services.runs import claim_task, finish_success
-from domain.services.task_rules import Capabilities, TaskDraft
-from domain.services.tasks import create_tasks
+from domain.services.runs import finish_success
 from domain.services.transitions import _EVENT_APPEND_LOCK_KEY
 from domain.state_machine import TaskStatus
 from domain.transient import is_transient, retry_transient
@@ -90,13 +89,8 @@ async def test_an_end_whose_connection_is_killed_mid_transaction_is_written_on_t
     if connections.get("default").capabilities.dialect != "postgres":
         pytest.skip("kills a PostgreSQL backend")
     effects = Effects()
-    workspace = await Workspace.create(name="transient")
-    draft = TaskDraft(title="call", task_type=TaskType.API_CALL, execution_type=ExecutionType.AUTOMATIC,
-                      assigned_to_bot=True, execution_config={"apiEndpoint": "http://127.0.0.1:9/"})
-    (task,) = await create_tasks(str(workspace.id), [draft], actor="test", effects=effects,
-                                 capabilities=Capabilities())
-    claim = await claim_task(str(task.id), worker_id="host:1", effects=effects)
-    assert claim is not None
+    _, (claim,) = await claims(1, effects=effects)
+    task = claim.task
     # Given another session holding the event-append lock, so that the end's transaction waits for it after it
     # has updated the task and its execution (and changed the task in memory)
     async with holding(db, "SELECT pg_advisory_xact_lock($1)", _EVENT_APPEND_LOCK_KEY) as blocker:

@@ -7,8 +7,8 @@ import asyncio
 from datetime import UTC, datetime
 
 import pytest
+from claims_support import claims
 from pg_faults import holding, kill_the_waiter
-from test_watch import claims  # tests/workers is on sys.path (rootdir-relative test modules)
 from tortoise import connections
 
 from domain.events import InMemoryBus

@@ -18,12 +18,12 @@ import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from claims_support import claims
 from tortoise import connections
 
 from domain.enums import ExecutionType, TaskType
 from domain.models import Task, Workspace
 from domain.services.effects import Effects
-from domain.services.runs import claim_task
 from domain.services.task_rules import Capabilities, TaskDraft
 from domain.services.tasks import create_tasks
 from domain.settings import load_settings
@@ -45,6 +45,17 @@ async def _terminate_pool_backends() -> None:
                              "WHERE datname = current_database() AND pid <> pg_backend_pid()")
 
 
+async def _break_a_tick(caplog: pytest.LogCaptureFixture) -> None:
+    """Kill the pool's connections until one of the running scheduler's ticks fails on its dead connection."""
+    with caplog.at_level(logging.ERROR, logger="workers.scheduler"):
+        for _ in range(ATTEMPTS):
+            await _terminate_pool_backends()
+            await asyncio.sleep(0.05)
+            if "scheduler tick failed" in caplog.text:
+                return
+    raise AssertionError("no tick failed: the drill's fault was not reproduced")
+
+
 async def test_a_tick_whose_transaction_could_not_begin_does_not_break_the_next_ticks(
     db: str, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -56,13 +67,7 @@ async def test_a_tick_whose_transaction_could_not_begin_does_not_break_the_next_
     running = asyncio.ensure_future(scheduler.run())
     try:
         # Given ticks that failed because their connection died as the transaction began
-        with caplog.at_level(logging.ERROR, logger="workers.scheduler"):
-            for _ in range(ATTEMPTS):
-                await _terminate_pool_backends()
-                await asyncio.sleep(0.05)
-                if "scheduler tick failed" in caplog.text:
-                    break
-        assert "scheduler tick failed" in caplog.text, "no tick failed: the drill's fault was not reproduced"
+        await _break_a_tick(caplog)
         # When a scheduled task becomes due
         workspace = await Workspace.create(name="reconnect")
         draft = TaskDraft(title="later", task_type=TaskType.API_CALL, execution_type=ExecutionType.AUTOMATIC,
@@ -92,20 +97,10 @@ async def test_after_a_tick_failed_on_the_database_silent_runs_get_lost_after_s_
     running = asyncio.ensure_future(scheduler.run())
     try:
         # Given a tick that failed on the database (its connection died)
-        with caplog.at_level(logging.ERROR, logger="workers.scheduler"):
-            for _ in range(ATTEMPTS):
-                await _terminate_pool_backends()
-                await asyncio.sleep(0.05)
-                if "scheduler tick failed" in caplog.text:
-                    break
-        assert "scheduler tick failed" in caplog.text, "no tick failed: the fault was not reproduced"
+        await _break_a_tick(caplog)
         # And a run silent for a minute, as one is whose worker could not beat its heartbeat meanwhile
-        workspace = await Workspace.create(name="outage")
-        draft = TaskDraft(title="call", task_type=TaskType.API_CALL, execution_type=ExecutionType.AUTOMATIC,
-                          assigned_to_bot=True, execution_config={"apiEndpoint": "http://127.0.0.1:9/"})
-        (task,) = await create_tasks(str(workspace.id), [draft], actor="test", effects=effects,
-                                     capabilities=Capabilities())
-        assert await claim_task(str(task.id), worker_id="host:1", effects=effects) is not None
+        _, (claim,) = await claims(1, effects=effects)
+        task = claim.task
         await Task.filter(id=task.id).update(heartbeat_at=datetime.now(UTC) - timedelta(minutes=1))
         # Then it is left to its worker at first (its end may still come), and called lost 3 s after the failure
         failed_at = time.monotonic()

@@ -6,25 +6,13 @@ from __future__ import annotations
 import asyncio
 import time
 
-from domain.enums import ExecutionType, TaskType
-from domain.models import Task, Workspace
+from claims_support import claims
+
+from domain.models import Task
 from domain.services.effects import Effects
-from domain.services.runs import Claim, claim_task
-from domain.services.task_rules import Capabilities, TaskDraft
-from domain.services.tasks import cancel_task, create_tasks
+from domain.services.runs import Claim
+from domain.services.tasks import cancel_task
 from workers.watch import Watched, watch
-
-
-async def claims(n: int) -> tuple[str, list[Claim]]:
-    effects = Effects()
-    workspace = await Workspace.create(name="watch")
-    drafts = [TaskDraft(title=f"call {i}", task_type=TaskType.API_CALL, execution_type=ExecutionType.AUTOMATIC,
-                        assigned_to_bot=True, execution_config={"apiEndpoint": "http://127.0.0.1:9/"})
-              for i in range(n)]
-    tasks = await create_tasks(str(workspace.id), drafts, actor="test", effects=effects, capabilities=Capabilities())
-    held = [await claim_task(str(t.id), worker_id="host:1", effects=effects) for t in tasks]
-    assert all(held)
-    return str(workspace.id), held  # type: ignore[return-value]
 
 
 async def attempt(claim: Claim, heartbeat_s: float, seen: list[Watched]) -> None:
