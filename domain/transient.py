@@ -41,12 +41,12 @@ def is_transient(exc: BaseException) -> bool:
                             asyncpg.exceptions.TransactionRollbackError))
 
 
-async def retry_transient(call: Callable[[], Awaitable[T]], *, within_s: float, what: str) -> T:
+async def retry_transient(call: Callable[[], Awaitable[T]], *, within_s: float, what: Callable[[], str]) -> T:
     """`await call()`, tried again after a transient failure (waits of 0.1 s doubling to 2 s) until `within_s`
     seconds have passed since the first try; then, or on any other failure, the exception is raised.
 
     Parameters:
-        what: names the write in the warning logged before each new try.
+        what: names the write in the warning logged before each new try (called only then: ends are many).
     """
     loop = asyncio.get_running_loop()
     deadline = loop.time() + within_s
@@ -57,6 +57,6 @@ async def retry_transient(call: Callable[[], Awaitable[T]], *, within_s: float, 
         except Exception as exc:
             if not is_transient(exc) or loop.time() + wait > deadline:
                 raise
-            logger.warning("%s failed (%s: %s); trying again in %.1f s", what, type(exc).__name__, exc, wait)
+            logger.warning("%s failed (%s: %s); trying again in %.1f s", what(), type(exc).__name__, exc, wait)
         await asyncio.sleep(wait)
         wait = min(wait * 2, MAX_WAIT_S)

@@ -231,14 +231,16 @@ def _closing(claim: Claim, status: ExecutionStatus, now: datetime, **fields: Any
     return {"status": status, "completed_at": now, "duration_ms": _duration_ms(claim.execution, now), **fields}
 
 
+def _attempt(claim: Claim) -> str:
+    return f"attempt {claim.execution.attempt_number} of task {str(claim.task.id)!r}"
+
+
 async def _end(item: _End) -> bool:
     """Write `item` in the next batch, tried again while the database fails transiently (for up to END_RETRY_S);
     False when the task was no longer this attempt's (cancelled, or recovered as lost meanwhile)."""
     batch: GroupCommit[_End, bool] = per_loop("ends", lambda: GroupCommit(_end_batch))
-    claim = item.claim
     return await retry_transient(lambda: batch.submit(item), within_s=END_RETRY_S,
-                                 what=f"task {str(claim.task.id)!r}: writing the end of attempt "
-                                      f"{claim.execution.attempt_number}")
+                                 what=lambda: f"writing the end of {_attempt(item.claim)}")
 
 
 async def _end_batch(items: list[_End]) -> list[bool]:
@@ -354,9 +356,7 @@ async def finish_cancelled(claim: Claim) -> None:
         async with in_transaction() as conn:
             await _close_execution(conn, claim, ExecutionStatus.CANCELLED, _now(), error="cancelled")
 
-    await retry_transient(close, within_s=END_RETRY_S,
-                          what=f"task {str(claim.task.id)!r}: writing the cancellation of attempt "
-                               f"{claim.execution.attempt_number}")
+    await retry_transient(close, within_s=END_RETRY_S, what=lambda: f"writing the cancellation of {_attempt(claim)}")
 
 
 async def recover_lost(*, lost_after_s: float, policy: RetryPolicy, effects: Effects, limit: int = 100) -> int:

@@ -58,7 +58,7 @@ async def test_a_write_is_tried_again_until_it_succeeds() -> None:
             raise OperationalError(sqlite3.OperationalError("database is locked"))
         return "written"
 
-    assert await retry_transient(write, within_s=5, what="a write") == "written"
+    assert await retry_transient(write, within_s=5, what=lambda: "a write") == "written"
     assert calls == 3
 
 
@@ -72,7 +72,7 @@ async def test_a_lasting_failure_is_raised_once_the_time_is_up_and_another_at_on
 
     started = time.monotonic()
     with pytest.raises(ConnectionRefusedError):
-        await retry_transient(down, within_s=0.5, what="a write")
+        await retry_transient(down, within_s=0.5, what=lambda: "a write")
     assert time.monotonic() - started < 2 and 2 <= calls <= 5  # waits 0.1, 0.2 (0.4 would pass 0.5 s)
 
     async def bug() -> None:
@@ -81,7 +81,7 @@ async def test_a_lasting_failure_is_raised_once_the_time_is_up_and_another_at_on
         raise ValueError("a bug")
 
     with pytest.raises(ValueError):
-        await retry_transient(bug, within_s=5, what="a write")
+        await retry_transient(bug, within_s=5, what=lambda: "a write")
     assert calls == -1
 
 
