@@ -6,11 +6,16 @@ from collections.abc import Sequence
 
 import strawberry
 from graphql import GraphQLError
+from strawberry.extensions import MaskErrors
 
 from api.graphql.enums import UserErrorCode
 from domain.errors import Conflict, Forbidden, InvalidTransition, NotFound, TaskloomError, ValidationFailed
+from domain.transient import is_transient
 
-__all__ = ["UserError", "bad_user_input", "should_mask_error", "user_errors"]
+__all__ = ["MaskUnexpectedErrors", "UserError", "bad_user_input", "should_mask_error", "user_errors"]
+
+#: The message of an error a transient database failure caused (`extensions.code` UNAVAILABLE).
+UNAVAILABLE_MESSAGE = "The database is unavailable for a moment; send the request again."
 
 _CODES: list[tuple[type[TaskloomError], UserErrorCode]] = [
     (ValidationFailed, UserErrorCode.VALIDATION),
@@ -55,3 +60,16 @@ def should_mask_error(error: GraphQLError) -> bool:
     if error.path is None and isinstance(original, ValueError | TypeError):
         return False
     return not (error.extensions or {}).get("code")
+
+
+class MaskUnexpectedErrors(MaskErrors):
+    """Strawberry's MaskErrors (`should_mask_error` says which), except that an error a transient database failure
+    caused (a restart, a dropped connection, a busy SQLite file: `domain.transient`) says so, with
+    `extensions.code` UNAVAILABLE: the client may send the same request again (`createTask` with its
+    `idempotencyKey` creates nothing twice). Its details stay in the server's log."""
+
+    def anonymise_error(self, error: GraphQLError) -> GraphQLError:
+        if error.original_error is not None and is_transient(error.original_error):
+            return GraphQLError(UNAVAILABLE_MESSAGE, nodes=error.nodes, source=error.source,
+                                positions=error.positions, path=error.path, extensions={"code": "UNAVAILABLE"})
+        return super().anonymise_error(error)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import strawberry
 from graphql import GraphQLDefaultInput, GraphQLInputObjectType, GraphQLSchema
-from strawberry.extensions import MaskErrors, MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter
+from strawberry.extensions import MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter
 
-from api.graphql.errors import should_mask_error
+from api.graphql.errors import MaskUnexpectedErrors, should_mask_error
 from api.graphql.mutations import Mutation
 from api.graphql.queries import Query
 from api.graphql.scalars import SCALAR_OVERRIDES
@@ -29,8 +29,8 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
             lambda: QueryDepthLimiter(max_depth=settings.query_max_depth),
             lambda: MaxAliasesLimiter(max_alias_count=settings.query_max_aliases),
             lambda: MaxTokensLimiter(max_token_count=settings.query_max_tokens),
-            lambda: MaskErrors(should_mask_error=should_mask_error),
-            GraphQLMetrics,  # after MaskErrors: it counts errors before they are masked
+            lambda: MaskUnexpectedErrors(should_mask_error=should_mask_error),
+            GraphQLMetrics,  # after MaskUnexpectedErrors: it counts errors before they are masked
         ],
     )
     _external_object_defaults(schema._schema)
