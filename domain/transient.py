@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import sqlite3
+import time
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
@@ -26,6 +27,8 @@ T = TypeVar("T")
 #: Waits between tries: doubling from the first, capped.
 FIRST_WAIT_S = 0.1
 MAX_WAIT_S = 2.0
+#: At most one warning per kind of write this often.
+WARN_EVERY_S = 1.0
 
 
 def is_transient(exc: BaseException) -> bool:
@@ -41,12 +44,15 @@ def is_transient(exc: BaseException) -> bool:
                             asyncpg.exceptions.TransactionRollbackError))
 
 
-async def retry_transient(call: Callable[[], Awaitable[T]], *, within_s: float, what: Callable[[], str]) -> T:
+async def retry_transient(call: Callable[[], Awaitable[T]], *, within_s: float, what: str,
+                          which: Callable[[], str] | None = None) -> T:
     """`await call()`, tried again after a transient failure (waits of 0.1 s doubling to 2 s) until `within_s`
     seconds have passed since the first try; then, or on any other failure, the exception is raised.
 
     Parameters:
-        what: names the write in the warning logged before each new try (called only then: ends are many).
+        what: the kind of write ("writing an attempt's end"), named in the warning before a new try. One such
+            warning per kind per `WARN_EVERY_S` at most: an outage fails every write of a batch of hundreds.
+        which: names this one write in that warning (called only then: ends are many).
     """
     loop = asyncio.get_running_loop()
     deadline = loop.time() + within_s
@@ -57,6 +63,22 @@ async def retry_transient(call: Callable[[], Awaitable[T]], *, within_s: float, 
         except Exception as exc:
             if not is_transient(exc) or loop.time() + wait > deadline:
                 raise
-            logger.warning("%s failed (%s: %s); trying again in %.1f s", what(), type(exc).__name__, exc, wait)
+            _warn(what, which, exc, wait)
         await asyncio.sleep(wait)
         wait = min(wait * 2, MAX_WAIT_S)
+
+
+#: Per kind of write: when its last warning went out, and how many were held back since.
+_WARNED: dict[str, tuple[float, int]] = {}
+
+
+def _warn(what: str, which: Callable[[], str] | None, exc: Exception, wait: float) -> None:
+    now = time.monotonic()
+    last, held = _WARNED.get(what, (-WARN_EVERY_S, 0))
+    if now - last < WARN_EVERY_S:
+        _WARNED[what] = (last, held + 1)
+        return
+    _WARNED[what] = (now, 0)
+    also = f"; {held} more like it since the last such line" if held else ""
+    this = f"{which()}, " if which is not None else ""
+    logger.warning("%s failed (%s%s: %s); trying again in %.1f s%s", what, this, type(exc).__name__, exc, wait, also)

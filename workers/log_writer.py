@@ -44,7 +44,7 @@ async def _store_batches(items: list[_Lines]) -> list[None]:
         return results
     batches = [(i.execution_id, i.workspace_id, i.lines) for i in items]
     lasts = await retry_transient(lambda: append_batches(batches), within_s=STORE_RETRY_S,
-                                  what=lambda: f"storing the log lines of {len(items)} attempt(s)")
+                                  what="storing log lines", which=lambda: f"{len(items)} attempt(s)")
     newest: dict[tuple[int, str], tuple[EventBus, int]] = {}
     for item, last in zip(items, lasts, strict=True):
         newest[(id(item.bus), item.workspace_id)] = (item.bus, last)

@@ -240,7 +240,7 @@ async def _end(item: _End) -> bool:
     False when the task was no longer this attempt's (cancelled, or recovered as lost meanwhile)."""
     batch: GroupCommit[_End, bool] = per_loop("ends", lambda: GroupCommit(_end_batch))
     return await retry_transient(lambda: batch.submit(item), within_s=END_RETRY_S,
-                                 what=lambda: f"writing the end of {_attempt(item.claim)}")
+                                 what="writing an attempt's end", which=lambda: _attempt(item.claim))
 
 
 async def _end_batch(items: list[_End]) -> list[bool]:
@@ -356,7 +356,8 @@ async def finish_cancelled(claim: Claim) -> None:
         async with in_transaction() as conn:
             await _close_execution(conn, claim, ExecutionStatus.CANCELLED, _now(), error="cancelled")
 
-    await retry_transient(close, within_s=END_RETRY_S, what=lambda: f"writing the cancellation of {_attempt(claim)}")
+    await retry_transient(close, within_s=END_RETRY_S, what="writing a cancelled attempt",
+                          which=lambda: _attempt(claim))
 
 
 async def recover_lost(*, lost_after_s: float, policy: RetryPolicy, effects: Effects, limit: int = 100) -> int:

@@ -4,6 +4,7 @@ an attempt's end that survives its connection being killed mid-transaction on Po
 from __future__ import annotations
 
 import asyncio
+import logging
 import sqlite3
 import time
 from datetime import UTC, datetime
@@ -58,7 +59,7 @@ async def test_a_write_is_tried_again_until_it_succeeds() -> None:
             raise OperationalError(sqlite3.OperationalError("database is locked"))
         return "written"
 
-    assert await retry_transient(write, within_s=5, what=lambda: "a write") == "written"
+    assert await retry_transient(write, within_s=5, what="a write") == "written"
     assert calls == 3
 
 
@@ -72,7 +73,7 @@ async def test_a_lasting_failure_is_raised_once_the_time_is_up_and_another_at_on
 
     started = time.monotonic()
     with pytest.raises(ConnectionRefusedError):
-        await retry_transient(down, within_s=0.5, what=lambda: "a write")
+        await retry_transient(down, within_s=0.5, what="a write")
     assert time.monotonic() - started < 2 and 2 <= calls <= 5  # waits 0.1, 0.2 (0.4 would pass 0.5 s)
 
     async def bug() -> None:
@@ -81,7 +82,7 @@ async def test_a_lasting_failure_is_raised_once_the_time_is_up_and_another_at_on
         raise ValueError("a bug")
 
     with pytest.raises(ValueError):
-        await retry_transient(bug, within_s=5, what=lambda: "a write")
+        await retry_transient(bug, within_s=5, what="a write")
     assert calls == -1
 
 
@@ -105,3 +106,20 @@ async def test_an_end_whose_connection_is_killed_mid_transaction_is_written_on_t
     executions = await TaskExecution.filter(task_id=task.id)
     assert [e.status for e in executions] == [ExecutionStatus.SUCCESS]
     assert [line.message for line in await ExecutionLogLine.filter(execution_id=claim.execution.id)] == ["GET -> 200"]
+
+
+async def test_an_outage_failing_many_writes_at_once_warns_once(caplog: pytest.LogCaptureFixture) -> None:
+    tries: dict[int, int] = {}
+
+    async def write(n: int) -> int:
+        tries[n] = tries.get(n, 0) + 1
+        if tries[n] == 1:
+            raise ConnectionRefusedError(111, "Connection refused")
+        return n
+
+    with caplog.at_level(logging.WARNING, logger="domain.transient"):
+        done = await asyncio.gather(*(retry_transient(lambda n=n: write(n), within_s=5, what="writing a burst",
+                                                      which=lambda n=n: f"write {n}") for n in range(50)))
+    assert done == list(range(50)) and set(tries.values()) == {2}
+    warned = [r.getMessage() for r in caplog.records if r.getMessage().startswith("writing a burst failed")]
+    assert len(warned) == 1 and "(write 0, ConnectionRefusedError" in warned[0], warned
