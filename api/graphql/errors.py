@@ -15,7 +15,7 @@ from domain.transient import is_transient
 __all__ = ["MaskUnexpectedErrors", "UserError", "bad_user_input", "should_mask_error", "user_errors"]
 
 #: The message of an error a transient database failure caused (`extensions.code` UNAVAILABLE).
-UNAVAILABLE_MESSAGE = "The database is unavailable for a moment; send the request again."
+UNAVAILABLE_MESSAGE = "A service this request needs is unavailable for a moment; send the request again."
 
 _CODES: list[tuple[type[TaskloomError], UserErrorCode]] = [
     (ValidationFailed, UserErrorCode.VALIDATION),
@@ -63,10 +63,10 @@ def should_mask_error(error: GraphQLError) -> bool:
 
 
 class MaskUnexpectedErrors(MaskErrors):
-    """Strawberry's MaskErrors (`should_mask_error` says which), except that an error a transient database failure
-    caused (a restart, a dropped connection, a busy SQLite file: `domain.transient`) says so, with
-    `extensions.code` UNAVAILABLE: the client may send the same request again (`createTask` with its
-    `idempotencyKey` creates nothing twice). Its details stay in the server's log."""
+    """Strawberry's MaskErrors (`should_mask_error` says which), except that an error a transient failure caused
+    (the database restarting, a dropped connection, a busy SQLite file, a refused connection: `domain.transient`)
+    says so, with `extensions.code` UNAVAILABLE: the client may send the same request again (`createTask` with
+    its `idempotencyKey` creates nothing twice). Its details stay in the server's log."""
 
     def anonymise_error(self, error: GraphQLError) -> GraphQLError:
         if error.original_error is not None and is_transient(error.original_error):
