@@ -21,7 +21,7 @@ from prometheus_client import Counter, Histogram
 from domain.models import Task, TaskEvent
 from domain.state_machine import RUN_ENDING_STATES, TaskStatus
 
-__all__ = ["observe_committed", "observe_delivery"]
+__all__ = ["observe_committed", "observe_delivery", "observe_retry"]
 
 #: Seconds; task attempts run from milliseconds (API calls) to minutes (browser automation).
 _DURATION_BUCKETS_S = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800)
@@ -42,6 +42,8 @@ QUEUE_LAG = Histogram("taskloom_task_queue_lag_seconds", "Time a task waited QUE
                       ["task_type"], buckets=_LAG_BUCKETS_S)
 WEBHOOK_DELIVERIES = Counter("taskloom_webhook_deliveries_total",
                              "Webhook delivery attempts by outcome (delivered, retrying, failed).", ["outcome"])
+WRITES_RETRIED = Counter("taskloom_write_retries_total",
+                         "Writes tried again after a transient database failure, by kind of write.", ["write"])
 
 
 @dataclass(frozen=True)
@@ -107,3 +109,8 @@ def observe_committed(events: Iterable[TaskEvent], tasks: Iterable[Task]) -> Non
 def observe_delivery(outcome: str) -> None:
     """Count one webhook delivery attempt: "delivered", "retrying" or "failed"."""
     WEBHOOK_DELIVERIES.labels(outcome).inc()
+
+
+def observe_retry(write: str) -> None:
+    """Count one write about to be tried again ("writing an attempt's end", ...: `domain.transient`)."""
+    WRITES_RETRIED.labels(write).inc()

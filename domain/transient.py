@@ -18,6 +18,8 @@ from typing import TypeVar
 import asyncpg
 from tortoise.exceptions import DBConnectionError, IntegrityError, OperationalError, TransactionManagementError
 
+from domain.metrics import observe_retry
+
 __all__ = ["is_transient", "retry_transient"]
 
 logger = logging.getLogger(__name__)
@@ -51,7 +53,8 @@ async def retry_transient(call: Callable[[], Awaitable[T]], *, within_s: float, 
 
     Parameters:
         what: the kind of write ("writing an attempt's end"), named in the warning before a new try. One such
-            warning per kind per `WARN_EVERY_S` at most: an outage fails every write of a batch of hundreds.
+            warning per kind per `WARN_EVERY_S` at most: an outage fails every write of a batch of hundreds. Every
+            new try counts in `taskloom_write_retries_total{write=what}`.
         which: names this one write in that warning (called only then: ends are many).
     """
     loop = asyncio.get_running_loop()
@@ -63,6 +66,7 @@ async def retry_transient(call: Callable[[], Awaitable[T]], *, within_s: float, 
         except Exception as exc:
             if not is_transient(exc) or loop.time() + wait > deadline:
                 raise
+            observe_retry(what)
             _warn(what, which, exc, wait)
         await asyncio.sleep(wait)
         wait = min(wait * 2, MAX_WAIT_S)

@@ -13,6 +13,7 @@ import asyncpg
 import pytest
 from claims_support import claims
 from pg_faults import holding, kill_the_waiter
+from prometheus_client import REGISTRY
 from tortoise import connections
 from tortoise.exceptions import IntegrityError, OperationalError, TransactionManagementError
 
@@ -123,3 +124,19 @@ async def test_an_outage_failing_many_writes_at_once_warns_once(caplog: pytest.L
     assert done == list(range(50)) and set(tries.values()) == {2}
     warned = [r.getMessage() for r in caplog.records if r.getMessage().startswith("writing a burst failed")]
     assert len(warned) == 1 and "(write 0, ConnectionRefusedError" in warned[0], warned
+
+
+async def test_every_new_try_is_counted_by_kind_of_write() -> None:
+    def retried() -> float:
+        return REGISTRY.get_sample_value("taskloom_write_retries_total", {"write": "writing a counted thing"}) or 0.0
+
+    before, calls = retried(), 0
+
+    async def write() -> None:
+        nonlocal calls
+        calls += 1
+        if calls < 3:
+            raise ConnectionRefusedError(111, "Connection refused")
+
+    await retry_transient(write, within_s=5, what="writing a counted thing")
+    assert retried() - before == 2
