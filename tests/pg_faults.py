@@ -24,12 +24,11 @@ async def holding(database_url: str, sql: str, *args: Any) -> AsyncIterator[asyn
 
 
 async def kill_the_waiter(blocker: asyncpg.Connection, *, timeout_s: float = 5) -> None:
-    """Terminate the backend of this database that waits for a lock (the one `blocker` holds)."""
+    """Terminate the backend that waits for the lock `blocker` holds."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout_s
     while (waiting := await blocker.fetchval(
-            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' "
-            "AND pid <> pg_backend_pid()")) is None:
+            "SELECT pid FROM pg_stat_activity WHERE pg_backend_pid() = ANY(pg_blocking_pids(pid))")) is None:
         assert loop.time() < deadline, "no session waited for the lock"
         await asyncio.sleep(0.025)
     assert await blocker.fetchval("SELECT pg_terminate_backend($1)", waiting)
