@@ -41,9 +41,12 @@ def is_transient(exc: BaseException) -> bool:
         return False
     if isinstance(exc, OperationalError):
         return any(isinstance(cause, sqlite3.OperationalError) for cause in (*exc.args[:1], exc.__cause__))
+    # asyncpg's InterfaceError and InternalClientError themselves say the connection closed or lost track of its
+    # state ("cannot switch to state ..."); their subclasses (bad arguments, unsupported features) are mistakes.
+    if type(exc) in (asyncpg.InterfaceError, asyncpg.exceptions.InternalClientError):
+        return True
     return isinstance(exc, (TransactionManagementError, DBConnectionError, OSError, asyncpg.PostgresConnectionError,
-                            asyncpg.InterfaceError, asyncpg.exceptions.OperatorInterventionError,
-                            asyncpg.exceptions.TransactionRollbackError))
+                            asyncpg.exceptions.OperatorInterventionError, asyncpg.exceptions.TransactionRollbackError))
 
 
 async def retry_transient(call: Callable[[], Awaitable[T]], *, within_s: float, what: str,

@@ -13,16 +13,19 @@ After a tick failed on the database, runs are called lost only once it has been 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from claims_support import claims
 from tortoise import connections
 
-from domain.enums import ExecutionType, TaskType
-from domain.models import Task, Workspace
+from domain.enums import ExecutionStatus, ExecutionType, TaskType
+from domain.models import Task, TaskExecution, Workspace
 from domain.services.effects import Effects
 from domain.services.task_rules import Capabilities, TaskDraft
 from domain.services.tasks import create_tasks
@@ -45,29 +48,38 @@ async def _terminate_pool_backends() -> None:
                              "WHERE datname = current_database() AND pid <> pg_backend_pid()")
 
 
-async def _break_a_tick(caplog: pytest.LogCaptureFixture) -> None:
-    """Kill the pool's connections until one of the running scheduler's ticks fails on its dead connection."""
-    with caplog.at_level(logging.ERROR, logger="workers.scheduler"):
-        for _ in range(ATTEMPTS):
-            await _terminate_pool_backends()
-            await asyncio.sleep(0.05)
-            if "scheduler tick failed" in caplog.text:
-                return
-    raise AssertionError("no tick failed: the drill's fault was not reproduced")
+@contextlib.asynccontextmanager
+async def _scheduler_after_a_failed_tick(db: str, caplog: pytest.LogCaptureFixture, effects: Effects,
+                                         **settings: Any) -> AsyncIterator[Scheduler]:
+    """A scheduler loop ticking every 10 ms, one of whose ticks failed on its dead connection (the pool's
+    connections are killed until one does and the scheduler logs that the database is reachable again); stopped
+    when the block ends."""
+    if not db.startswith("postgres"):
+        pytest.skip("the pooled transaction of this failure is PostgreSQL's (SQLite has one connection)")
+    scheduler = Scheduler(load_settings(database_url=db, _env_file=None, **settings), effects,
+                          deliver=_no_messages, tick_s=0.01)
+    running = asyncio.ensure_future(scheduler.run())
+    try:
+        with caplog.at_level(logging.WARNING, logger="workers.scheduler"):
+            for _ in range(ATTEMPTS):
+                await _terminate_pool_backends()
+                await asyncio.sleep(0.05)
+                if "database reachable again" in caplog.text:
+                    break
+        assert "scheduler tick failed" in caplog.text, "no tick failed: the drill's fault was not reproduced"
+        assert "database reachable again" in caplog.text, caplog.text[-3000:]
+        yield scheduler
+    finally:
+        scheduler.stop()
+        await running
 
 
 async def test_a_tick_whose_transaction_could_not_begin_does_not_break_the_next_ticks(
     db: str, caplog: pytest.LogCaptureFixture
 ) -> None:
-    if not db.startswith("postgres"):
-        pytest.skip("the pooled transaction of this failure is PostgreSQL's (SQLite has one connection)")
     effects = Effects()
-    scheduler = Scheduler(load_settings(database_url=db, _env_file=None), effects, deliver=_no_messages,
-                          tick_s=0.01)
-    running = asyncio.ensure_future(scheduler.run())
-    try:
-        # Given ticks that failed because their connection died as the transaction began
-        await _break_a_tick(caplog)
+    # Given ticks that failed because their connection died as the transaction began
+    async with _scheduler_after_a_failed_tick(db, caplog, effects):
         # When a scheduled task becomes due
         workspace = await Workspace.create(name="reconnect")
         draft = TaskDraft(title="later", task_type=TaskType.API_CALL, execution_type=ExecutionType.AUTOMATIC,
@@ -81,23 +93,14 @@ async def test_a_tick_whose_transaction_could_not_begin_does_not_break_the_next_
         while (await Task.get(id=task.id)).status != TaskStatus.QUEUED:
             assert time.monotonic() < deadline, f"the scheduler stopped working after a failed tick:\n{caplog.text[-3000:]}"
             await asyncio.sleep(0.05)
-    finally:
-        scheduler.stop()
-        await running
 
 
 async def test_after_a_tick_failed_on_the_database_silent_runs_get_lost_after_s_more(
     db: str, caplog: pytest.LogCaptureFixture
 ) -> None:
-    if not db.startswith("postgres"):
-        pytest.skip("the pooled transaction of this failure is PostgreSQL's (SQLite has one connection)")
     effects = Effects()
-    scheduler = Scheduler(load_settings(database_url=db, lost_after_s=3, _env_file=None), effects,
-                          deliver=_no_messages, tick_s=0.01)
-    running = asyncio.ensure_future(scheduler.run())
-    try:
-        # Given a tick that failed on the database (its connection died)
-        await _break_a_tick(caplog)
+    # Given a tick that failed on the database (its connection died)
+    async with _scheduler_after_a_failed_tick(db, caplog, effects, lost_after_s=3):
         # And a run silent for a minute, as one is whose worker could not beat its heartbeat meanwhile
         _, (claim,) = await claims(1, effects=effects)
         task = claim.task
@@ -109,7 +112,7 @@ async def test_after_a_tick_failed_on_the_database_silent_runs_get_lost_after_s_
         while (await Task.get(id=task.id)).status == TaskStatus.IN_PROGRESS:
             assert time.monotonic() - failed_at < 15, "the silent run was never recovered"
             await asyncio.sleep(0.05)
-        assert (await Task.get(id=task.id)).status == TaskStatus.RETRYING
-    finally:
-        scheduler.stop()
-        await running
+        # (its attempt failed "worker lost"; the retry's full-jitter backoff may already have queued it again)
+        assert (await Task.get(id=task.id)).status in (TaskStatus.RETRYING, TaskStatus.QUEUED)
+        attempt = await TaskExecution.get(id=claim.execution.id)
+        assert attempt.status == ExecutionStatus.FAILED and attempt.error.startswith("worker lost"), attempt.error
