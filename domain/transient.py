@@ -29,6 +29,9 @@ T = TypeVar("T")
 #: Waits between tries: doubling from the first, capped.
 FIRST_WAIT_S = 0.1
 MAX_WAIT_S = 2.0
+#: How long a write keeps trying: an attempt's end left unwritten would have the scheduler call the run lost and run
+#: the task again, and a PostgreSQL restart takes seconds.
+RETRY_WITHIN_S = 20.0
 #: At most one warning per kind of write this often.
 WARN_EVERY_S = 1.0
 
@@ -49,7 +52,7 @@ def is_transient(exc: BaseException) -> bool:
                             asyncpg.exceptions.OperatorInterventionError, asyncpg.exceptions.TransactionRollbackError))
 
 
-async def retry_transient(call: Callable[[], Awaitable[T]], *, within_s: float, what: str,
+async def retry_transient(call: Callable[[], Awaitable[T]], *, what: str, within_s: float = RETRY_WITHIN_S,
                           which: Callable[[], str] | None = None) -> T:
     """`await call()`, tried again after a transient failure (waits of 0.1 s doubling to 2 s) until `within_s`
     seconds have passed since the first try; then, or on any other failure, the exception is raised.

@@ -20,9 +20,6 @@ __all__ = ["LogWriter"]
 
 logger = logging.getLogger(__name__)
 
-#: How long a batch of lines keeps trying while the database fails transiently (as an attempt's end does).
-STORE_RETRY_S = 20.0
-
 
 @dataclass
 class _Lines:
@@ -43,8 +40,8 @@ async def _store_batches(items: list[_Lines]) -> list[None]:
     if not items:
         return results
     batches = [(i.execution_id, i.workspace_id, i.lines) for i in items]
-    lasts = await retry_transient(lambda: append_batches(batches), within_s=STORE_RETRY_S,
-                                  what="storing log lines", which=lambda: f"{len(items)} attempt(s)")
+    lasts = await retry_transient(lambda: append_batches(batches), what="storing log lines",
+                                  which=lambda: f"{len(items)} attempt(s)")
     newest: dict[tuple[int, str], tuple[EventBus, int]] = {}
     for item, last in zip(items, lasts, strict=True):
         newest[(id(item.bus), item.workspace_id)] = (item.bus, last)

@@ -44,9 +44,6 @@ __all__ = ["Claim", "Failure", "RetryPolicy", "claim_task", "finish_cancelled", 
 logger = logging.getLogger(__name__)
 
 WORKER = "worker"
-#: How long an attempt's end keeps trying while the database fails (restarting, a dropped connection, a busy SQLite
-#: file). Left unwritten, the scheduler would call the run lost and run the task again.
-END_RETRY_S = 20.0
 
 
 @dataclass(frozen=True)
@@ -236,11 +233,11 @@ def _attempt(claim: Claim) -> str:
 
 
 async def _end(item: _End) -> bool:
-    """Write `item` in the next batch, tried again while the database fails transiently (for up to END_RETRY_S);
+    """Write `item` in the next batch, tried again while the database fails transiently (`retry_transient`);
     False when the task was no longer this attempt's (cancelled, or recovered as lost meanwhile)."""
     batch: GroupCommit[_End, bool] = per_loop("ends", lambda: GroupCommit(_end_batch))
-    return await retry_transient(lambda: batch.submit(item), within_s=END_RETRY_S,
-                                 what="writing an attempt's end", which=lambda: _attempt(item.claim))
+    return await retry_transient(lambda: batch.submit(item), what="writing an attempt's end",
+                                 which=lambda: _attempt(item.claim))
 
 
 async def _end_batch(items: list[_End]) -> list[bool]:
@@ -356,8 +353,7 @@ async def finish_cancelled(claim: Claim) -> None:
         async with in_transaction() as conn:
             await _close_execution(conn, claim, ExecutionStatus.CANCELLED, _now(), error="cancelled")
 
-    await retry_transient(close, within_s=END_RETRY_S, what="writing a cancelled attempt",
-                          which=lambda: _attempt(claim))
+    await retry_transient(close, what="writing a cancelled attempt", which=lambda: _attempt(claim))
 
 
 async def recover_lost(*, lost_after_s: float, policy: RetryPolicy, effects: Effects, limit: int = 100) -> int:
