@@ -23,6 +23,7 @@ from api.artifacts import download_artifact
 from api.auth import ANONYMOUS, PRINCIPAL_KEY, BearerAuthMiddleware, bearer_key
 from api.dashboard import dashboard_routes
 from api.graphql.context import Context, Services
+from api.graphql.live_frames import TransportWSHandler
 from api.graphql.loaders import Loaders
 from api.graphql.schema import build_schema
 from api.health import healthz, readyz
@@ -50,7 +51,9 @@ class State(TypedDict):
 
 
 class TaskloomGraphQL(GraphQL[Context, None]):
-    """Strawberry's ASGI app with Taskloom's context."""
+    """Strawberry's ASGI app with Taskloom's context; live events go out as shared renders (`live_frames`)."""
+
+    graphql_transport_ws_handler_class = TransportWSHandler
 
     def __init__(self, services: Services, **kwargs: Any) -> None:
         super().__init__(**kwargs)

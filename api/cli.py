@@ -115,7 +115,8 @@ def serve(
     # `loop`: uvicorn's own names (asyncio, uvloop), for the one process or each of several.
     try:
         uvicorn.run("api.cli:asgi_app", factory=True, workers=workers, host=host or settings.host,
-                    port=port if port is not None else settings.port, log_config=None, loop=event_loop)
+                    port=port if port is not None else settings.port, log_config=None, loop=event_loop,
+                    ws_per_message_deflate=settings.ws_compression)
     finally:
         if metrics_dir is not None:
             shutil.rmtree(metrics_dir, ignore_errors=True)

@@ -60,6 +60,8 @@ class Settings(BaseSettings):
     subscriber_queue_size: int = Field(1000, gt=0, description="events a live subscriber may lag before it is cut")
     live_poll_s: float = Field(2.0, gt=0, description="seconds between the API's safety reads of new events when "
                                "no bus notice arrives")
+    ws_compression: bool = Field(False, description="permessage-deflate on WebSockets: smaller frames for a deflate "
+                                 "per frame per subscriber")
     artifacts_dir: Path = Field(Path("./artifacts"), description="where screenshots and files are kept")
 
     # -- engine -------------------------------------------------------------------------------------------

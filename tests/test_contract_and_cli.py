@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import subprocess
 import sys
@@ -10,6 +11,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+import websockets
 from conftest import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -21,6 +23,12 @@ def run(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.
     full_env = {k: v for k, v in os.environ.items() if not k.startswith("TASKLOOM_")}
     full_env.update(env or {})
     return subprocess.run(args, cwd=cwd, env=full_env, capture_output=True, text=True, timeout=120)
+
+
+async def _negotiated_extensions(port: int) -> str | None:
+    async with websockets.connect(f"ws://127.0.0.1:{port}/graphql", subprotocols=["graphql-transport-ws"]) as conn:
+        extensions = conn.response.headers.get("Sec-WebSocket-Extensions")
+    return extensions.split(";")[0] if extensions else None
 
 
 def test_schema_honours_the_contract(tmp_path: Path) -> None:
@@ -66,10 +74,12 @@ def test_a_bad_setting_fails_at_start_with_one_clear_line(tmp_path: Path) -> Non
     ]
 
 
-def test_serve_migrates_sqlite_and_answers_from_another_folder(tmp_path: Path) -> None:
+@pytest.mark.parametrize("compression", [None, "true"])
+def test_serve_migrates_sqlite_and_answers_from_another_folder(tmp_path: Path, compression: str | None) -> None:
     # Given a folder with nothing in it but a .env file
     port = free_port()
-    (tmp_path / ".env").write_text(f"TASKLOOM_PORT={port}\n")
+    (tmp_path / ".env").write_text(f"TASKLOOM_PORT={port}\n"
+                                   + (f"TASKLOOM_WS_COMPRESSION={compression}\n" if compression else ""))
     server = subprocess.Popen([TASKLOOM, "serve"], cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                               env={k: v for k, v in os.environ.items() if not k.startswith("TASKLOOM_")})
     try:
@@ -86,6 +96,8 @@ def test_serve_migrates_sqlite_and_answers_from_another_folder(tmp_path: Path) -
         page = httpx.get(f"http://127.0.0.1:{port}/graphql", headers={"Accept": "text/html"})
         assert page.status_code == 200
         assert (tmp_path / "taskloom.db").exists()
+        # And WebSockets compress frames only when TASKLOOM_WS_COMPRESSION says so (the client offers it)
+        assert asyncio.run(_negotiated_extensions(port)) == ("permessage-deflate" if compression else None)
     finally:
         server.terminate()
         server.wait(timeout=15)

@@ -8,7 +8,7 @@ subscriptions end within `KEY_CHECK_S` with code 4403.
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Callable
 from datetime import datetime
 
 import strawberry
@@ -17,6 +17,7 @@ from graphql import GraphQLError
 from api.graphql.context import Info
 from api.graphql.enums import LogLevel, TaskStatus, TaskType
 from api.graphql.errors import bad_user_input
+from api.graphql.live_frames import LiveFrames
 from api.graphql.loaders import Loaders
 from api.graphql.permissions import CanRead
 from api.graphql.types import Task, TaskEvent
@@ -45,6 +46,10 @@ class TaskEventFilter:
     task_ids: list[strawberry.ID] | None = None
     task_types: list[TaskType] | None = None
     to_status: list[TaskStatus] | None = None
+
+    def predicate(self) -> Callable[[m.TaskEvent], bool] | None:
+        """`accepts`, or None when the filter is empty (every event of the workspace)."""
+        return self.accepts if self.task_ids or self.task_types or self.to_status else None
 
     def accepts(self, event: m.TaskEvent) -> bool:
         return (
@@ -140,8 +145,9 @@ class Subscription:
         start = _after_id(after)
         workspace = info.context.workspace_id
         wanted = filter or TaskEventFilter()
+        frames = LiveFrames.start(info, TaskEvent.of)
         # Subscribe to live first, then replay: an event committed meanwhile is in one or both, never neither.
-        with _Live(info, info.context.services.hub.subscribe_events(workspace, wanted.accepts)) as live:
+        with _Live(info, info.context.services.hub.subscribe_events(workspace, wanted.predicate())) as live:
             last = start
             while last is not None:
                 page = await events_after(workspace, last, limit=REPLAY_PAGE)
@@ -160,6 +166,8 @@ class Subscription:
                 if event is None or (last is not None and event.id <= last):  # type: ignore[attr-defined]
                     continue
                 last = event.id  # type: ignore[attr-defined]
+                if frames is not None and await frames.send(event):
+                    continue
                 _fresh(info)
                 yield TaskEvent.of(event)  # type: ignore[arg-type]
 

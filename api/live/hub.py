@@ -13,8 +13,8 @@ import asyncio
 import contextlib
 import functools
 import logging
+from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
 from tortoise.functions import Max
@@ -42,36 +42,45 @@ class SlowSubscriber(Exception):
     """A subscriber fell too far behind; it may resume with `after`."""
 
 
-@dataclass(eq=False)
 class Subscriber(Generic[T]):
-    """One subscription's inbox. `get()` raises SlowSubscriber once it overflowed."""
+    """One subscription's inbox. `get()` raises SlowSubscriber once it overflowed.
 
-    workspace_id: str
-    accept: Callable[[T], bool]
-    queue: asyncio.Queue[T] = field(default_factory=lambda: asyncio.Queue(DEFAULT_QUEUE_SIZE))
-    overflowed: bool = False
-    _wake: asyncio.Event = field(default_factory=asyncio.Event)
+    `accept` None takes every item of the workspace. The inbox is a plain deque and waiting costs one timer, not a
+    task: with a thousand subscribers every event is a thousand offers and wake-ups.
+    """
+
+    __slots__ = ("_wake", "accept", "items", "overflowed", "queue_size", "workspace_id")
+
+    def __init__(self, workspace_id: str, accept: Callable[[T], bool] | None,
+                 queue_size: int = DEFAULT_QUEUE_SIZE) -> None:
+        self.workspace_id = workspace_id
+        self.accept = accept
+        self.queue_size = queue_size
+        self.items: deque[T] = deque()
+        self.overflowed = False
+        self._wake = asyncio.Event()
 
     def offer(self, item: T) -> None:
         if self.overflowed:
             return
-        try:
-            self.queue.put_nowait(item)
-        except asyncio.QueueFull:
+        if len(self.items) >= self.queue_size:
             self.overflowed = True
+        else:
+            self.items.append(item)
         self._wake.set()
 
     async def get(self, timeout_s: float) -> T | None:
         """The next item, or None after `timeout_s` without one."""
         if self.overflowed:
             raise SlowSubscriber
-        if self.queue.empty():
+        if not self.items:
             self._wake.clear()
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout_s)
+                async with asyncio.timeout(timeout_s):
+                    await self._wake.wait()
         if self.overflowed:
             raise SlowSubscriber
-        return None if self.queue.empty() else self.queue.get_nowait()
+        return self.items.popleft() if self.items else None
 
 
 class _Tail(Generic[T]):
@@ -84,7 +93,8 @@ class _Tail(Generic[T]):
         self.name = name
         self.poll_s = poll_s
         self.last_id = 0
-        self.subscribers: set[Subscriber[T]] = set()
+        #: workspace id -> its subscribers
+        self.subscribers: dict[str, set[Subscriber[T]]] = {}
         self.wake = asyncio.Event()
 
     async def run(self) -> None:
@@ -98,6 +108,20 @@ class _Tail(Generic[T]):
                 logger.exception("reading new %s failed; retrying", self.name)
                 await asyncio.sleep(0.5)
 
+    def add(self, subscriber: Subscriber[T]) -> None:
+        self.subscribers.setdefault(subscriber.workspace_id, set()).add(subscriber)
+
+    def discard(self, subscriber: Subscriber[T]) -> None:
+        members = self.subscribers.get(subscriber.workspace_id)
+        if members is not None:
+            members.discard(subscriber)
+            if not members:
+                del self.subscribers[subscriber.workspace_id]
+
+    @property
+    def count(self) -> int:
+        return sum(len(members) for members in self.subscribers.values())
+
     async def drain(self) -> None:
         if not self.subscribers:
             # Nobody listens (an API process under a write-heavy load, say): step past the new rows unread.
@@ -109,8 +133,8 @@ class _Tail(Generic[T]):
             rows = await self.read(self.last_id)  # type: ignore[misc]
             for row in rows:
                 self.last_id = row.id
-                for subscriber in list(self.subscribers):
-                    if subscriber.workspace_id == str(row.workspace_id) and subscriber.accept(row):
+                for subscriber in tuple(self.subscribers.get(str(row.workspace_id), ())):
+                    if subscriber.accept is None or subscriber.accept(row):
                         subscriber.offer(row)
             if len(rows) < _BATCH:
                 return
@@ -156,24 +180,25 @@ class Hub:
     def _on_notice(self, notice: Notice) -> None:
         (self.lines if notice.kind == "log" else self.events).wake.set()
 
-    def subscribe_events(self, workspace_id: str, accept: Callable[[TaskEvent], bool]) -> Subscriber[TaskEvent]:
-        subscriber: Subscriber[TaskEvent] = Subscriber(workspace_id, accept, asyncio.Queue(self.queue_size))
-        self.events.subscribers.add(subscriber)
+    def subscribe_events(self, workspace_id: str,
+                         accept: Callable[[TaskEvent], bool] | None) -> Subscriber[TaskEvent]:
+        subscriber: Subscriber[TaskEvent] = Subscriber(workspace_id, accept, self.queue_size)
+        self.events.add(subscriber)
         return subscriber
 
     def subscribe_lines(self, workspace_id: str,
-                        accept: Callable[[ExecutionLogLine], bool]) -> Subscriber[ExecutionLogLine]:
-        subscriber: Subscriber[ExecutionLogLine] = Subscriber(workspace_id, accept, asyncio.Queue(self.queue_size))
-        self.lines.subscribers.add(subscriber)
+                        accept: Callable[[ExecutionLogLine], bool] | None) -> Subscriber[ExecutionLogLine]:
+        subscriber: Subscriber[ExecutionLogLine] = Subscriber(workspace_id, accept, self.queue_size)
+        self.lines.add(subscriber)
         return subscriber
 
     def unsubscribe(self, subscriber: Subscriber[object]) -> None:
-        self.events.subscribers.discard(subscriber)  # type: ignore[arg-type]
-        self.lines.subscribers.discard(subscriber)  # type: ignore[arg-type]
+        self.events.discard(subscriber)  # type: ignore[arg-type]
+        self.lines.discard(subscriber)  # type: ignore[arg-type]
 
     @property
     def subscriber_count(self) -> int:
-        return len(self.events.subscribers) + len(self.lines.subscribers)
+        return self.events.count + self.lines.count
 
 
 async def _max_id(model: type[TaskEvent] | type[ExecutionLogLine]) -> int:

@@ -1,0 +1,120 @@
+"""Live events rendered once per audience (api/graphql/live_frames.py): who shares a render, what each frame
+carries, and the fallback through Strawberry when a render has errors."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from datetime import UTC, datetime
+from types import SimpleNamespace
+from typing import Any
+
+from conftest import Caller, RunningApp
+from samples import CREATE_TASK, task_input
+from ws_client import WsClient
+
+from api.graphql import live_frames
+from api.graphql.live_frames import RenderGroup, _document
+from api.graphql.schema import build_schema
+from api.graphql.types import TaskEvent
+from domain.models import TaskEvent as TaskEventRow
+from domain.state_machine import TaskStatus
+
+SHAPED = """subscription($filter: TaskEventFilter, $after: ID, $withTask: Boolean!) {
+  taskEvents(filter: $filter, after: $after) { id taskId toStatus task @include(if: $withTask) { id title } } }"""
+
+
+def test_only_variables_read_below_the_root_field_shape_a_render() -> None:
+    _, names = _document(SHAPED, None)
+    assert names == {"withTask"}  # filter and after choose events; they never change how one renders
+    _, names = _document("subscription($s: Boolean!) { ...F } "
+                         "fragment F on Subscription { taskEvents(after: $a) { id @skip(if: $s) } }", None)
+    assert names == {"s", "a"}  # a root field inside a fragment: every variable counts
+
+
+async def connected(app_server: RunningApp, caller: Caller) -> WsClient:
+    client = await WsClient.connect(app_server.url, caller.key)
+    await client.acked()
+    return client
+
+
+async def frames_until(client: WsClient, wanted: set[str]) -> dict[str, dict[str, Any]]:
+    """The first `next` payload of each operation id in `wanted`, from one socket."""
+    got: dict[str, dict[str, Any]] = {}
+    while set(got) != wanted:
+        message = await client.receive()
+        assert message["type"] == "next", message
+        got.setdefault(message["id"], message["payload"])
+    return got
+
+
+async def test_subscribers_share_a_render_when_only_their_root_arguments_differ(app_server: RunningApp,
+                                                                                admin: Caller) -> None:
+    first, second = await connected(app_server, admin), await connected(app_server, admin)
+    try:
+        # Two sockets, two operations on the second one; different `after` and `filter`, the same selection.
+        await first.subscribe("a", SHAPED, {"withTask": True})
+        await second.subscribe("b", SHAPED, {"withTask": True, "filter": {"toStatus": ["PENDING"]}})
+        await second.subscribe("c", SHAPED, {"withTask": False, "after": None})
+        await _until_subscribed(app_server, 3)
+        task = (await admin(CREATE_TASK, {"input": task_input(title="shared")}))["createTask"]["task"]
+        a = (await frames_until(first, {"a"}))["a"]
+        on_second = await frames_until(second, {"b", "c"})
+    finally:
+        await first.close()
+        await second.close()
+    assert a == on_second["b"]
+    assert a["data"]["taskEvents"]["task"] == {"id": task["id"], "title": "shared"}
+    assert "task" not in on_second["c"]["data"]["taskEvents"]  # its own group: @include(if: false)
+    assert on_second["c"]["data"]["taskEvents"]["id"] == a["data"]["taskEvents"]["id"]
+
+
+async def _until_subscribed(app_server: RunningApp, count: int) -> None:
+    hub = app_server.app.state.services.hub
+    for _ in range(200):
+        if hub.events.count >= count:
+            return
+        await asyncio.sleep(0.02)
+    raise AssertionError(f"{hub.events.count} live subscribers, expected {count}")
+
+
+async def test_a_shared_group_exists_while_its_members_do(app_server: RunningApp, admin: Caller) -> None:
+    query = "subscription { taskEvents { id actor } }"
+    before = {key for key in live_frames._groups if query in key}
+    clients = [await connected(app_server, admin) for _ in range(3)]
+    try:
+        for client in clients:
+            await client.subscribe("1", query)
+        await _until_subscribed(app_server, 3)
+        await admin(CREATE_TASK, {"input": task_input()})
+        payloads = [(await frames_until(client, {"1"}))["1"] for client in clients]
+        keys = {key for key in live_frames._groups if query in key} - before
+        assert len(keys) == 1  # one group for the three sockets
+        assert payloads[0] == payloads[1] == payloads[2]
+    finally:
+        for client in clients:
+            await client.close()
+    for _ in range(200):  # the last member gone, the group goes too
+        if not {key for key in live_frames._groups if query in key} - before:
+            break
+        await asyncio.sleep(0.02)
+    else:
+        raise AssertionError("the group outlived its members")
+
+
+async def test_a_render_with_errors_is_not_shared(db: str) -> None:
+    schema = build_schema()
+    info = SimpleNamespace(schema=schema, context=SimpleNamespace(
+        principal=SimpleNamespace(workspace_id=str(uuid.uuid4())), services=None))
+    query = "subscription { taskEvents { id task { id } } }"
+    document, _ = _document(query, None)
+    group = RenderGroup(info, document, None, None, TaskEvent.of)  # type: ignore[arg-type]
+    orphan = TaskEventRow(id=987654321, task_id=uuid.uuid4(), workspace_id=uuid.uuid4(), from_status=None,
+                          to_status=TaskStatus.PENDING, actor="test", at=datetime.now(UTC))
+    assert await group.payload(orphan) is None  # its task does not exist: `task` fails, Strawberry reports it
+    plain = RenderGroup(info, _document("subscription { taskEvents { id toStatus } }", None)[0], None, None,
+                        TaskEvent.of)  # type: ignore[arg-type]
+    payload = await plain.payload(orphan)
+    assert payload is not None
+    assert json.loads(payload) == {"data": {"taskEvents": {"id": "987654321", "toStatus": "PENDING"}}}
