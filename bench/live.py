@@ -71,7 +71,14 @@ CREATE_TASK = ("mutation($input: CreateTaskInput!) { createTask(input: $input) {
                "userErrors { field message code } } }")
 #: `after: "0"` on the fresh database: replay, then live, so nothing committed while the subscription starts is missed.
 COMPLETED_EVENTS = 'subscription { taskEvents(filter: {toStatus: [COMPLETED]}, after: "0") { id taskId } }'
-ALL_EVENTS = "subscription { taskEvents { id taskId } }"
+#: Fan-out documents: the event's ids alone, or the dashboard's own (api/dashboard/static/js/queries.js: the task's
+#: row too, read through DataLoaders, with `after` = the newest event id when it subscribes).
+FANOUT_DOCUMENTS = {
+    "ids": "subscription { taskEvents { id taskId } }",
+    "dashboard": "subscription($after: ID) { taskEvents(after: $after) { id taskId fromStatus toStatus reason actor "
+                 "at task { id title description status taskType priority errorCount createdAt updatedAt "
+                 "attempts: executions(first: 1) { totalCount } } } }",
+}
 
 
 # -- shared helpers ---------------------------------------------------------------------------------------------
@@ -126,7 +133,8 @@ async def sleep_until(deadline: float) -> None:
         await asyncio.sleep(delay)
 
 
-async def open_subscription(base: str, key: str, query: str) -> websockets.ClientConnection:
+async def open_subscription(base: str, key: str, query: str,
+                            variables: dict[str, Any] | None = None) -> websockets.ClientConnection:
     """A WebSocket on /graphql, acknowledged, with one subscription (id "1") sent."""
     conn = await websockets.connect(base.replace("http://", "ws://") + "/graphql", subprotocols=[PROTOCOL],
                                     ping_interval=None, max_queue=None, open_timeout=60)
@@ -134,7 +142,8 @@ async def open_subscription(base: str, key: str, query: str) -> websockets.Clien
     ack = json.loads(await asyncio.wait_for(conn.recv(), 60))
     if ack.get("type") != "connection_ack":
         raise RuntimeError(f"no connection_ack: {ack}")
-    await conn.send(json.dumps({"id": "1", "type": "subscribe", "payload": {"query": query}}))
+    await conn.send(json.dumps({"id": "1", "type": "subscribe",
+                                "payload": {"query": query, "variables": variables or {}}}))
     return conn
 
 
@@ -426,16 +435,21 @@ class Subscriber:
             self.ended = f"closed {exc.rcvd.code if exc.rcvd else '?'} {exc.rcvd.reason if exc.rcvd else ''}"
 
 
-async def fanout_client(base: str, key: str, n: int) -> None:
+async def fanout_client(base: str, key: str, n: int, document: str) -> None:
     """The client process: open `n` subscribers, warm up, say READY, then on `STOP <file>` report deliveries."""
     raise_open_files()
+    latest = '{ latestEventId }'
+    async with aiohttp.ClientSession() as http, http.post(base + "/graphql", json={"query": latest},
+                                                          headers={"Authorization": f"Bearer {key}"}) as answer:
+        variables = {"after": (await answer.json())["data"]["latestEventId"] or "0"}
     subscribers = [Subscriber() for _ in range(n)]
     gate = asyncio.Semaphore(CONNECT_CONCURRENCY)
     started = time.monotonic()
 
     async def open_one(sub: Subscriber) -> None:
         async with gate:
-            sub.conn = await open_subscription(base, key, ALL_EVENTS)
+            sub.conn = await open_subscription(base, key, FANOUT_DOCUMENTS[document],
+                                               variables if document == "dashboard" else None)
 
     await asyncio.gather(*(open_one(s) for s in subscribers))
     connect_s = time.monotonic() - started
@@ -499,7 +513,7 @@ async def write_events(base: str, key: str, seconds: float) -> tuple[dict[str, f
     return sent, round_trips
 
 
-def fanout_one(n: int, seconds: float) -> FanoutRow:
+def fanout_one(n: int, seconds: float, document: str) -> FanoutRow:
     raise_open_files()
     with tempfile.TemporaryDirectory() as tmp:
         services = Services(tmp)
@@ -508,7 +522,7 @@ def fanout_one(n: int, seconds: float) -> FanoutRow:
             env = base_env(database_url=f"sqlite://{tmp}/live.db", broker_url="memory://")
             key = services.api_key(env)
             server, base = services.serve(env)
-            client = subprocess.Popen([sys.executable, __file__, "--fanout-client", base, key, str(n)],
+            client = subprocess.Popen([sys.executable, __file__, "--fanout-client", base, key, str(n), document],
                                       stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
             ready = client.stdout.readline() if client.stdout else ""
             if ready.strip() != "READY":
@@ -538,11 +552,11 @@ def fanout_one(n: int, seconds: float) -> FanoutRow:
                      client_cpu, note)
 
 
-def print_fanout(rows: list[FanoutRow], seconds: float) -> None:
+def print_fanout(rows: list[FanoutRow], seconds: float, document: str) -> None:
     print(f"\n2. Fan-out: N subscribers on one `taskloom serve` (embedded SQLite), one client process, each on "
-          f"taskEvents (every event); {RATE_PER_S:.0f} createTask MANUAL/s for {seconds:.0f} s = one PENDING event "
-          f"each; delivery = arrival - send of the create; lost = not received {DRAIN_TIMEOUT_S:.0f} s after the "
-          f"last send; CPU% of one core over the writer's window")
+          f"taskEvents (every event; the {document!r} document);\n{RATE_PER_S:.0f} createTask MANUAL/s for "
+          f"{seconds:.0f} s = one PENDING event each; delivery = arrival - send of the create; lost = not received "
+          f"{DRAIN_TIMEOUT_S:.0f} s after the last send; CPU% of one core over the writer's window")
     header = (f"{'N':>5} {'events':>6} {'expected':>9} {'received':>9} {'lost':>6} {'dup':>4}"
               f" {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'max ms':>8} {'p99 x base':>10} {'server CPU':>10}"
               f" {'client CPU':>10}  note")
@@ -569,11 +583,13 @@ def main() -> None:
     parser.add_argument("--subscribers", default=DEFAULT_SUBSCRIBERS, help="fan-out: comma-separated N values")
     parser.add_argument("--seconds", type=float, default=FANOUT_SECONDS, help="fan-out: how long events are written")
     parser.add_argument("--only", choices=("latency", "fanout"), help="run one benchmark")
-    parser.add_argument("--fanout-client", nargs=3, metavar=("URL", "KEY", "N"), help=argparse.SUPPRESS)
+    parser.add_argument("--document", choices=tuple(FANOUT_DOCUMENTS), default="ids",
+                        help="fan-out: what each subscriber selects")
+    parser.add_argument("--fanout-client", nargs=4, metavar=("URL", "KEY", "N", "DOCUMENT"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.fanout_client:
-        base, key, n = args.fanout_client
-        asyncio.run(fanout_client(base, key, int(n)))
+        base, key, n, document = args.fanout_client
+        asyncio.run(fanout_client(base, key, int(n), document))
         return
     if args.only != "fanout":
         port = free_port()
@@ -593,7 +609,7 @@ def main() -> None:
         print_latency(rows, args.tasks)
     if args.only != "latency":
         counts = [1] + [int(n) for n in args.subscribers.split(",") if n.strip() and int(n) != 1]
-        print_fanout([fanout_one(n, args.seconds) for n in counts], args.seconds)
+        print_fanout([fanout_one(n, args.seconds, args.document) for n in counts], args.seconds, args.document)
 
 
 if __name__ == "__main__":
