@@ -8,13 +8,15 @@ never how one looks. So subscribers whose render key matches (workspace, documen
 variables the selection itself reads) share a `RenderGroup`: the first member to reach an event executes its
 selection once (graphql-core's ExecuteSubscriptionEvent with Strawberry's execution context, as a subscription
 event is executed normally) and every member sends that encoded payload inside its own frame, straight to its
-socket. A render with errors is not shared: that event goes through Strawberry as before, so masking, logging
-and metrics see the error.
+socket. `taskEvents` renders the event; `taskUpdated` renders the task after it, read once for the group. A
+render with errors is not shared: that event goes through Strawberry as before, so masking, logging and metrics
+see the error.
 """
 
 from __future__ import annotations
 
 import asyncio
+import inspect
 import json
 import weakref
 from collections import OrderedDict
@@ -95,7 +97,7 @@ class RenderGroup:
     """Subscribers whose documents render an event alike; holds the latest renders by event id."""
 
     def __init__(self, info: Info, document: DocumentNode, operation_name: str | None,
-                 variables: dict[str, Any] | None, root: Callable[[Any], object]) -> None:
+                 variables: dict[str, Any] | None, root: Callable[[Any], object | Awaitable[object]]) -> None:
         self.schema: GraphQLSchema = info.schema._schema
         self.executor_class = info.schema.execution_context_class
         self.principal = info.context.principal
@@ -119,6 +121,16 @@ class RenderGroup:
         return found  # type: ignore[return-value]
 
     def _render(self, row: Any) -> str | asyncio.Future[str | None] | None:
+        root = self.root(row)
+        if inspect.isawaitable(root):  # the root is read from the database: once for the whole group
+            return asyncio.ensure_future(self._render_later(root))
+        return self._execute(root)
+
+    async def _render_later(self, root: Awaitable[object]) -> str | None:
+        rendered = self._execute(await root)
+        return await rendered if isinstance(rendered, asyncio.Future) else rendered
+
+    def _execute(self, root: object) -> str | asyncio.Future[str | None] | None:
         # A fresh context per event: a DataLoader's cache must not answer what an earlier event saw.
         context = Context(principal=self.principal, services=self.services,
                           loaders=Loaders(self.principal.workspace_id))
@@ -126,7 +138,7 @@ class RenderGroup:
                                              raw_variable_values=self.variables, operation_name=self.operation_name)
         if isinstance(executor, list):  # variables that no longer coerce: let Strawberry report it
             return None
-        result = execute_subscription_event(executor.build_per_event_executor(self.root(row)))
+        result = execute_subscription_event(executor.build_per_event_executor(root))
         if executor.is_awaitable(result):
             return asyncio.ensure_future(_encode_later(result))  # type: ignore[arg-type]
         return _encode(result)  # type: ignore[arg-type]
@@ -154,8 +166,9 @@ class LiveFrames:
         self.prefix = '{"id":' + json.dumps(operation.id) + ',"type":"next","payload":'
 
     @classmethod
-    def start(cls, info: Info, root: Callable[[Any], object]) -> LiveFrames | None:
-        """The current operation's line, or None when it is not served over graphql-transport-ws."""
+    def start(cls, info: Info, root: Callable[[Any], object | Awaitable[object]]) -> LiveFrames | None:
+        """The current operation's line, or None when it is not served over graphql-transport-ws. `root` turns
+        a Hub row into the object the root field's selection is executed on (awaited when it reads)."""
         operation = _operation.get()
         if operation is None:
             return None

@@ -181,6 +181,11 @@ class Subscription:
         except NotFound:
             raise GraphQLError(f"no task with id {id!r}", extensions={"code": "NOT_FOUND"}) from None
         hub = info.context.services.hub
+
+        async def task_now(event: m.TaskEvent) -> Task:
+            return Task.of(await get_task(workspace, str(event.task_id)))
+
+        frames = LiveFrames.start(info, task_now)
         with _Live(info, hub.subscribe_events(workspace, lambda e: str(e.task_id) == str(task.id))) as live:
             yield Task.of(task)
             status = task.status
@@ -191,10 +196,11 @@ class Subscription:
                     return
                 if event is None:
                     continue
-                task = await get_task(workspace, id)
                 status = event.to_status  # type: ignore[attr-defined]
+                if frames is not None and await frames.send(event):
+                    continue
                 _fresh(info)
-                yield Task.of(task)
+                yield await task_now(event)  # type: ignore[arg-type]
 
     @strawberry.subscription(permission_classes=[CanRead],
                              description="lines an executor reports, earlier ones first; completes when the "

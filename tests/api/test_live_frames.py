@@ -118,3 +118,28 @@ async def test_a_render_with_errors_is_not_shared(db: str) -> None:
     payload = await plain.payload(orphan)
     assert payload is not None
     assert json.loads(payload) == {"data": {"taskEvents": {"id": "987654321", "toStatus": "PENDING"}}}
+
+
+async def test_watchers_of_tasks_share_one_read_of_each_task(app_server: RunningApp, admin: Caller) -> None:
+    from samples import action
+
+    query = "subscription($id: ID!) { taskUpdated(id: $id) { id status statusReason } }"
+    before = {key for key in live_frames._groups if query in key}
+    ids = [(await admin(CREATE_TASK, {"input": task_input(title=f"watched {i}")}))["createTask"]["task"]["id"]
+           for i in range(2)]
+    watchers = [await connected(app_server, admin) for _ in range(3)]  # two on the first task, one on the second
+    try:
+        for client, task_id in zip(watchers, [ids[0], ids[0], ids[1]], strict=True):
+            await client.subscribe("w", query, {"id": task_id})
+            assert (await client.next_data("w"))["taskUpdated"]["status"] == "PENDING"  # the task now
+        assert len({key for key in live_frames._groups if query in key} - before) == 1
+        for task_id in ids:
+            await admin(action("cancelTask"), {"id": task_id})
+        seen = [await client.next_data("w") for client in watchers]
+        ends = [await client.next_data("w") for client in watchers]
+    finally:
+        for client in watchers:
+            await client.close()
+    assert [s["taskUpdated"]["id"] for s in seen] == [ids[0], ids[0], ids[1]]  # each its own task's
+    assert {s["taskUpdated"]["status"] for s in seen} == {"CANCELLED"}
+    assert ends == [None, None, None]  # completed after the terminal status
