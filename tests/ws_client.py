@@ -25,6 +25,13 @@ class WsClient:
         await conn.send(json.dumps({"type": "connection_init", "payload": payload}))
         return client
 
+    @classmethod
+    async def acked_connect(cls, http_url: str, key: str | None) -> WsClient:
+        """`connect`, then wait for the server's connection_ack."""
+        client = await cls.connect(http_url, key)
+        await client.acked()
+        return client
+
     async def acked(self) -> None:
         message = await self.receive()
         assert message["type"] == "connection_ack", message

@@ -34,9 +34,7 @@ def test_only_variables_read_below_the_root_field_shape_a_render() -> None:
 
 
 async def connected(app_server: RunningApp, caller: Caller) -> WsClient:
-    client = await WsClient.connect(app_server.url, caller.key)
-    await client.acked()
-    return client
+    return await WsClient.acked_connect(app_server.url, caller.key)
 
 
 async def frames_until(client: WsClient, wanted: set[str]) -> dict[str, dict[str, Any]]:

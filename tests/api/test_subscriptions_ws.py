@@ -29,9 +29,7 @@ def effects_of(app_server: RunningApp) -> Effects:
 
 
 async def connected(app_server: RunningApp, caller: Caller) -> WsClient:
-    client = await WsClient.connect(app_server.url, caller.key)
-    await client.acked()
-    return client
+    return await WsClient.acked_connect(app_server.url, caller.key)
 
 
 async def latest(caller: Caller) -> str | None:
