@@ -141,3 +141,30 @@ async def test_watchers_of_tasks_share_one_read_of_each_task(app_server: Running
     assert [s["taskUpdated"]["id"] for s in seen] == [ids[0], ids[0], ids[1]]  # each its own task's
     assert {s["taskUpdated"]["status"] for s in seen} == {"CANCELLED"}
     assert ends == [None, None, None]  # completed after the terminal status
+
+
+async def test_many_subscribers_awaiting_one_render_each_get_every_event_once_in_order(app_server: RunningApp,
+                                                                                      admin: Caller) -> None:
+    # The dashboard's kind of document: the task's row is read through DataLoaders, so the render is awaited, and
+    # every member but the first waits on that one render.
+    query = ("subscription($after: ID) { taskEvents(after: $after) { id taskId toStatus "
+             "task { id title status } } }")
+    latest = (await admin("{ latestEventId }"))["latestEventId"] or "0"
+    clients = await asyncio.gather(*(connected(app_server, admin) for _ in range(40)))
+    try:
+        for client in clients:
+            await client.subscribe("1", query, {"after": latest})
+        await _until_subscribed(app_server, 40)
+        titles = [f"burst {i}" for i in range(12)]
+        await asyncio.gather(*(admin(CREATE_TASK, {"input": task_input(title=t)}) for t in titles))
+        received = await asyncio.gather(*(_events(client, len(titles)) for client in clients))
+    finally:
+        await asyncio.gather(*(client.close() for client in clients))
+    first = received[0]
+    assert sorted(e["task"]["title"] for e in first) == sorted(titles)
+    assert [int(e["id"]) for e in first] == sorted(int(e["id"]) for e in first)  # increasing ids, no duplicate
+    assert all(events == first for events in received)  # the same events, rendered alike, for all forty
+
+
+async def _events(client: WsClient, count: int) -> list[dict[str, Any]]:
+    return [(await client.next_data("1"))["taskEvents"] for _ in range(count)]  # type: ignore[index]
